@@ -1,0 +1,155 @@
+"""Bearer tokens for the sessions audience: static, or from a (sync) azure-identity credential."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from dstui.api.constants import TOKEN_SCOPE
+from dstui.api.errors import AuthenticationError, RequestValidationError, redact
+
+logger = logging.getLogger("dstui.api")
+
+REFRESH_MARGIN_S = 300.0
+AUTH_KINDS = ("default", "cli", "device-code", "managed-identity", "token", "none")
+
+
+@runtime_checkable
+class TokenProvider(Protocol):
+    async def get_token(self) -> str: ...
+
+    def invalidate(self) -> None: ...
+
+
+class StaticTokenProvider:
+    """A token obtained elsewhere (DSTUI_TOKEN, a token file); it cannot be refreshed."""
+
+    def __init__(self, token: str) -> None:
+        token = token.strip() if isinstance(token, str) else ""
+        if not token:
+            raise RequestValidationError(
+                "the bearer token is empty",
+                hint="Set DSTUI_TOKEN, e.g. from `az account get-access-token "
+                "--resource https://dynamicsessions.io --query accessToken -o tsv`.",
+            )
+        self._token = token
+
+    async def get_token(self) -> str:
+        return self._token
+
+    def invalidate(self) -> None:
+        """Nothing to refresh; the retry after a 401 reuses the same token."""
+
+    def __repr__(self) -> str:
+        return "StaticTokenProvider(token=[redacted])"
+
+
+class SyncCredential(Protocol):
+    """The part of azure.core.credentials.TokenCredential used here."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+
+
+class AzureCredentialTokenProvider:
+    """Wraps a sync azure-identity credential: runs it in a thread, caches its token and
+    refreshes it `refresh_margin_s` before expiry; concurrent callers share one refresh."""
+
+    def __init__(
+        self,
+        credential: SyncCredential,
+        *,
+        scope: str = TOKEN_SCOPE,
+        refresh_margin_s: float = REFRESH_MARGIN_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._credential = credential
+        self._scope = scope
+        self._margin = refresh_margin_s
+        self._clock = clock
+        self._token: str | None = None
+        self._expires_on = 0.0
+        self._lock: asyncio.Lock | None = None
+
+    def _fresh(self) -> str | None:
+        if self._token is not None and self._clock() < self._expires_on - self._margin:
+            return self._token
+        return None
+
+    async def get_token(self) -> str:
+        token = self._fresh()
+        if token is not None:
+            return token
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            token = self._fresh()
+            if token is not None:
+                return token
+            try:
+                access = await asyncio.to_thread(self._credential.get_token, self._scope)
+            except Exception as exc:  # azure-identity raises many types; all mean "no token"
+                raise AuthenticationError(
+                    f"could not get a token for {self._scope}: "
+                    f"{type(exc).__name__}: {redact(str(exc))[:500]}",
+                    hint="Sign in first (`az login`), or choose another --auth method.",
+                ) from None
+            self._token = str(access.token)
+            self._expires_on = float(access.expires_on)
+            logger.debug("acquired a token valid for %.0f s", self._expires_on - self._clock())
+            return self._token
+
+    def invalidate(self) -> None:
+        self._token = None
+        self._expires_on = 0.0
+
+    def __repr__(self) -> str:
+        return f"AzureCredentialTokenProvider({type(self._credential).__name__})"
+
+
+def read_token_file(path: Path) -> str:
+    try:
+        return path.expanduser().read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise RequestValidationError(
+            f"cannot read the token file {path}: {exc.strerror or exc}",
+            hint="Check the path and its permissions.",
+        ) from None
+
+
+def make_token_provider(
+    kind: str, *, token: str | None = None, token_file: Path | None = None
+) -> TokenProvider | None:
+    """A provider for an --auth kind; None for "none" (allowed for loopback endpoints only,
+    which SessionsClient enforces)."""
+    if kind == "none":
+        return None
+    if kind == "token":
+        if token is None and token_file is not None:
+            token = read_token_file(token_file)
+        if not token:
+            raise RequestValidationError(
+                "auth 'token' needs a bearer token",
+                hint="Set DSTUI_TOKEN or give a token file.",
+            )
+        return StaticTokenProvider(token)
+    if kind not in AUTH_KINDS:
+        raise RequestValidationError(
+            f"unknown auth kind {kind!r}", hint=f"Choose one of: {', '.join(AUTH_KINDS)}."
+        )
+    # azure.identity is slow to import; only the Entra kinds pay for it.
+    import azure.identity as identity
+
+    credential: SyncCredential
+    if kind == "cli":
+        credential = identity.AzureCliCredential()
+    elif kind == "device-code":
+        credential = identity.DeviceCodeCredential()
+    elif kind == "managed-identity":
+        credential = identity.ManagedIdentityCredential()
+    else:
+        credential = identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    return AzureCredentialTokenProvider(credential)

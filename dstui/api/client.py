@@ -1,0 +1,666 @@
+"""SessionsClient: every data-plane operation, for the old and the new API shape."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from dstui.api.auth import TokenProvider
+from dstui.api.constants import (
+    DEFAULT_API_VERSION,
+    DEFAULT_EXECUTION_TIMEOUT_S,
+    DEFAULT_OUTPUT_MAX_LENGTH,
+    MAX_UPLOAD_BYTES,
+    OPERATION_ID_HEADER,
+    OPERATION_LOCATION_HEADER,
+    SESSION_PROPERTIES_MISSING,
+    supports_output_cap,
+    supports_session_management,
+    uses_legacy_shape,
+)
+from dstui.api.downloads import resolve_destination, write_atomically
+from dstui.api.errors import (
+    BadRequestError,
+    DestinationExistsError,
+    LocalFileError,
+    MalformedResponseError,
+    RequestTimeoutError,
+    RequestValidationError,
+    TransportError,
+)
+from dstui.api.links import join_path, quote_segment, resolve_link
+from dstui.api.models import (
+    Execution,
+    PoolMetadata,
+    RemoteFile,
+    Session,
+    SessionPage,
+    parse_file_list,
+    parse_uploaded_file,
+)
+from dstui.api.protocol import PollCallback, ProgressCallback
+from dstui.api.requester import Call, Requester, decode_json, json_body
+from dstui.api.retry import RetryPolicy
+from dstui.api.uploads import MultipartFileStream
+from dstui.api.validation import (
+    is_loopback_endpoint,
+    mask_identifier,
+    normalize_endpoint,
+    normalize_remote_path,
+    validate_api_version,
+    validate_identifier,
+    validate_output_max_length,
+    validate_remote_name,
+    validate_timeout,
+    validate_upload_size,
+)
+
+logger = logging.getLogger("dstui.api")
+
+# A synchronous execution may legitimately take the full 220 s; the read timeout must outlast it.
+_EXECUTION_READ_SLACK_S = 30.0
+# Polling an asynchronous execution: first delay, growth factor, ceiling, and how long past the
+# requested timeout to keep polling before giving up.
+_POLL_FIRST_S = 0.25
+_POLL_FACTOR = 1.5
+_POLL_MAX_S = 5.0
+_POLL_GRACE_S = 120.0
+# File bodies are fetched unencoded so Content-Length is the real size for progress.
+_RAW_BODY_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}
+
+
+class SessionsClient:
+    """Async client for one session pool; use as `async with SessionsClient(...) as client`.
+
+    Session-management routes (/session, /listSessions, /metadata, stopSession) only exist from
+    2025-02-02-preview; with an older configured api-version they are sent with
+    2025-10-02-preview (as LangChain does for delete). A 404 from delete_session is raised as
+    NotFoundError: it may equally mean a wrong endpoint, so it is not silently ignored.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        auth: TokenProvider | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        self._endpoint = normalize_endpoint(endpoint)
+        self._api_version = validate_api_version(api_version)
+        if auth is None and not is_loopback_endpoint(self._endpoint):
+            raise RequestValidationError(
+                f"refusing to call {httpx.URL(self._endpoint).host} without authentication",
+                hint="Only a loopback endpoint (the local emulator) may be used with auth 'none'.",
+            )
+        if timeout <= 0:
+            raise RequestValidationError(f"the client timeout must be positive, got {timeout}")
+        self.legacy = uses_legacy_shape(self._api_version)
+        self._has_output_cap = supports_output_cap(self._api_version)
+        self.max_upload_bytes = max_upload_bytes
+        self._management_version = (
+            self._api_version
+            if supports_session_management(self._api_version)
+            else DEFAULT_API_VERSION
+        )
+        # Which execution body wrapping the service accepted last (see SessionPropertiesMissing).
+        self._wrap_properties = self.legacy
+        self._http = Requester(
+            auth=auth,
+            retry=retry or RetryPolicy(),
+            timeout=timeout,
+            transport=transport,
+            verify=verify,
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    @property
+    def api_version(self) -> str:
+        return self._api_version
+
+    @property
+    def wraps_execution_body(self) -> bool:
+        """True while execution bodies are sent wrapped in `properties`."""
+        return self._wrap_properties
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"SessionsClient({self._endpoint!r}, api_version={self._api_version!r})"
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _url(
+        self, route: str, params: Mapping[str, str | None], *, version: str | None = None
+    ) -> httpx.URL:
+        present = tuple((key, value) for key, value in params.items() if value is not None)
+        query = (("api-version", version or self._api_version), *present)
+        return _build_url(self._endpoint, route, query)
+
+    def _session_url(
+        self, route: str, identifier: str, *, version: str | None = None, **params: str | None
+    ) -> httpx.URL:
+        return self._url(route, {"identifier": identifier, **params}, version=version)
+
+    def _link(self, link: str, required: Mapping[str, str]) -> httpx.URL:
+        return resolve_link(self._endpoint, link, required)
+
+    async def _json(self, call: Call) -> Any:
+        response = await self._http.send(call)
+        return decode_json(response, call.what)
+
+    # -- sessions --------------------------------------------------------------------------
+
+    async def iter_session_pages(
+        self, *, skip: int = 0, management: bool = False
+    ) -> AsyncIterator[SessionPage]:
+        """Pages in order, following nextLink; a UI can stop after any page."""
+        page = await self.list_sessions_page(skip=skip, management=management)
+        yield page
+        seen: set[str] = set()
+        while page.next_link:
+            if page.next_link in seen:
+                raise MalformedResponseError("the session list's nextLink repeats itself")
+            seen.add(page.next_link)
+            page = await self.list_sessions_page(page.next_link, management=management)
+            yield page
+
+    async def list_sessions_page(
+        self, next_link: str | None = None, *, skip: int = 0, management: bool = False
+    ) -> SessionPage:
+        if isinstance(skip, bool) or not isinstance(skip, int) or skip < 0:
+            raise RequestValidationError(f"skip must be a non-negative integer, got {skip!r}")
+        path = ".management/listSessions" if management else "listSessions"
+        version = self._api_version if management else self._management_version
+        if next_link is not None:
+            url = self._link(next_link, {"api-version": version})
+        else:
+            url = self._url(path, {"skip": str(skip) if skip else None}, version=version)
+        call = Call("POST" if management else "GET", url, what="list sessions", idempotent=True)
+        response = await self._http.send(call)
+        return SessionPage.from_bytes(response.content)
+
+    async def list_sessions(self, *, management: bool = False) -> list[Session]:
+        sessions: list[Session] = []
+        async for page in self.iter_session_pages(management=management):
+            sessions.extend(page.sessions)
+        return sessions
+
+    async def get_session(self, identifier: str, *, management: bool = False) -> Session:
+        identifier = validate_identifier(identifier)
+        if management:
+            url = self._session_url(".management/getSession", identifier)
+            call = Call("POST", url, what="get session", idempotent=True, identifier=identifier)
+        else:
+            url = self._session_url("session", identifier, version=self._management_version)
+            call = Call("GET", url, what="get session", idempotent=True, identifier=identifier)
+        return Session.from_json(await self._json(call))
+
+    async def delete_session(self, identifier: str) -> None:
+        identifier = validate_identifier(identifier)
+        url = self._session_url("session", identifier, version=self._management_version)
+        await self._http.send(
+            Call("DELETE", url, what="delete session", idempotent=True, identifier=identifier)
+        )
+        logger.info("deleted session %s", mask_identifier(identifier))
+
+    async def stop_session(self, identifier: str) -> str:
+        """Custom-container pools; returns the service's text/plain confirmation."""
+        identifier = validate_identifier(identifier)
+        url = self._session_url(
+            ".management/stopSession", identifier, version=self._management_version
+        )
+        response = await self._http.send(
+            Call("POST", url, what="stop session", idempotent=False, identifier=identifier)
+        )
+        text = response.text.strip()
+        if text.startswith('"'):  # some gateways JSON-encode the plain string
+            try:
+                decoded = decode_json(response, "stop session")
+                text = decoded if isinstance(decoded, str) else text
+            except MalformedResponseError:
+                pass
+        return text
+
+    async def get_pool_metadata(self) -> PoolMetadata:
+        url = self._url("metadata", {}, version=self._management_version)
+        call = Call("GET", url, what="get pool metadata", idempotent=True)
+        return PoolMetadata.from_json(await self._json(call))
+
+    # -- executions ------------------------------------------------------------------------
+
+    def _output_cap(self, output_max_length: int | None) -> int | None:
+        if not self._has_output_cap:
+            return None
+        if output_max_length is None:
+            return DEFAULT_OUTPUT_MAX_LENGTH
+        return output_max_length
+
+    def _execution_body(
+        self,
+        code: str,
+        *,
+        timeout: int,
+        output_max_length: int | None,
+        asynchronous: bool,
+        jupyter_format: bool,
+        wrapped: bool,
+    ) -> dict[str, Any]:
+        if self.legacy:
+            # The old shape documents lowercase enum values.
+            body: dict[str, Any] = {
+                "codeInputType": "inline",
+                "executionType": "synchronous",
+                "code": code,
+                "timeoutInSeconds": timeout,
+            }
+        else:
+            body = {
+                "codeInputType": "Inline",
+                "executionType": "Asynchronous" if asynchronous else "Synchronous",
+                "code": code,
+                "timeoutInSeconds": timeout,
+            }
+            if output_max_length is not None and self._has_output_cap:
+                body["outputStreamsMaxLength"] = output_max_length
+            if jupyter_format:
+                body["returnJupyterFormatExecutionResult"] = True
+        return {"properties": body} if wrapped else body
+
+    async def start_execution(
+        self,
+        identifier: str,
+        code: str,
+        *,
+        timeout: int = DEFAULT_EXECUTION_TIMEOUT_S,
+        output_max_length: int | None = None,
+        operation_id: str | None = None,
+        asynchronous: bool = False,
+        jupyter_format: bool = False,
+        on_poll: PollCallback | None = None,
+    ) -> Execution:
+        """POST the code and return the first answer (RUNNING for an asynchronous start);
+        `on_poll` is accepted for signature parity with execute and not called here.
+
+        On `400 SessionPropertiesMissing` the body is re-sent once with the other wrapping (the
+        service ran nothing) and the wrapping that worked is kept for later calls.
+        """
+        identifier = validate_identifier(identifier)
+        timeout = validate_timeout(timeout)
+        if not isinstance(code, str):
+            raise RequestValidationError("the code to run must be a string")
+        if output_max_length is not None:
+            validate_output_max_length(output_max_length)
+        if self.legacy and (asynchronous or jupyter_format):
+            feature = "asynchronous execution" if asynchronous else "Jupyter-format results"
+            raise RequestValidationError(
+                f"{feature} needs api-version 2024-10-02-preview or later "
+                f"(this client uses {self._api_version})"
+            )
+        if jupyter_format and not self._has_output_cap:
+            raise RequestValidationError(
+                "Jupyter-format results need api-version 2025-10-02-preview or later"
+            )
+        headers: dict[str, str] = {}
+        if operation_id is not None:
+            if self.legacy:
+                raise RequestValidationError("operation-id needs api-version 2024-10-02-preview+")
+            headers[OPERATION_ID_HEADER] = validate_remote_name(operation_id)
+        path = "code/execute" if self.legacy else "executions"
+        url = self._session_url(path, identifier)
+        cap = self._output_cap(output_max_length)
+
+        async def post(wrapped: bool) -> httpx.Response:
+            body = self._execution_body(
+                code,
+                timeout=timeout,
+                output_max_length=output_max_length,
+                asynchronous=asynchronous,
+                jupyter_format=jupyter_format,
+                wrapped=wrapped,
+            )
+            call = Call(
+                "POST",
+                url,
+                what="execute code",
+                idempotent=False,
+                identifier=identifier,
+                headers=headers,
+                body=json_body(body),
+                read_timeout=timeout + _EXECUTION_READ_SLACK_S,
+            )
+            return await self._http.send(call)
+
+        wrapped = self._wrap_properties
+        try:
+            response = await post(wrapped)
+        except BadRequestError as exc:
+            if exc.code != SESSION_PROPERTIES_MISSING:
+                raise
+            logger.info(
+                "the service wants the %s execution body; switching",
+                "flat" if wrapped else "properties-wrapped",
+            )
+            response = await post(not wrapped)
+            self._wrap_properties = not wrapped
+        return self._parse_execution(response, identifier, cap)
+
+    def _parse_execution(
+        self, response: httpx.Response, identifier: str, cap: int | None
+    ) -> Execution:
+        location = response.headers.get(OPERATION_LOCATION_HEADER)
+        return Execution.from_json(
+            decode_json(response, "execute code"),
+            headers=response.headers,
+            identifier=identifier,
+            output_max_length=cap,
+            operation_location=location,
+        )
+
+    async def execute(
+        self,
+        identifier: str,
+        code: str,
+        *,
+        timeout: int = DEFAULT_EXECUTION_TIMEOUT_S,
+        output_max_length: int | None = None,
+        operation_id: str | None = None,
+        asynchronous: bool = False,
+        jupyter_format: bool = False,
+        on_poll: PollCallback | None = None,
+    ) -> Execution:
+        """Run code and return the finished execution; a non-terminal first answer (always the
+        case for asynchronous=True, possible for a 202) is polled with backoff. Cancelling the
+        awaiting task stops the polling (the service offers no way to stop the code itself)."""
+        execution = await self.start_execution(
+            identifier,
+            code,
+            timeout=timeout,
+            output_max_length=output_max_length,
+            operation_id=operation_id,
+            asynchronous=asynchronous,
+            jupyter_format=jupyter_format,
+        )
+        if execution.status.is_terminal or self.legacy:  # the old shape has nothing to poll
+            return execution
+        return await self._poll(execution, self._output_cap(output_max_length), timeout, on_poll)
+
+    async def _poll(
+        self,
+        execution: Execution,
+        cap: int | None,
+        timeout: int,
+        on_poll: PollCallback | None,
+    ) -> Execution:
+        policy = self._http.retry
+        identifier = execution.identifier
+        if execution.operation_location:
+            url = self._link(
+                execution.operation_location,
+                {"api-version": self._api_version, "identifier": identifier},
+            )
+        elif execution.id:
+            url = self._execution_url(identifier, execution.id)
+        else:
+            raise MalformedResponseError(
+                "the execution is still running but the answer names no way to poll it"
+            )
+        deadline = policy.clock() + timeout + _POLL_GRACE_S
+        delay = _POLL_FIRST_S
+        while True:
+            if on_poll is not None:
+                on_poll(execution)
+            if policy.clock() + delay > deadline:
+                raise RequestTimeoutError(
+                    f"execution {execution.id or '?'} still {execution.status} after "
+                    f"{timeout + _POLL_GRACE_S:.0f} s",
+                    operation_id=execution.id or None,
+                    hint="Fetch it later with get_execution, or check the session.",
+                )
+            await policy.sleep(delay)
+            delay = min(delay * _POLL_FACTOR, _POLL_MAX_S)
+            call = Call("GET", url, what="poll execution", idempotent=True, identifier=identifier)
+            response = await self._http.send(call)
+            execution = Execution.from_json(
+                decode_json(response, "poll execution"),
+                headers=response.headers,
+                identifier=identifier,
+                output_max_length=cap,
+                operation_location=execution.operation_location,
+            )
+            if execution.status.is_terminal:
+                return execution
+
+    def _execution_url(self, identifier: str, execution_id: str) -> httpx.URL:
+        return self._session_url(f"executions/{quote_segment(execution_id)}", identifier)
+
+    async def get_execution(self, identifier: str, execution_id: str) -> Execution:
+        identifier = validate_identifier(identifier)
+        if self.legacy:
+            raise RequestValidationError(
+                f"api-version {self._api_version} has no execution resources to fetch"
+            )
+        if not execution_id or "\x00" in execution_id:
+            raise RequestValidationError("the execution id is empty or contains NUL")
+        url = self._execution_url(identifier, execution_id)
+        call = Call("GET", url, what="get execution", idempotent=True, identifier=identifier)
+        response = await self._http.send(call)
+        return Execution.from_json(
+            decode_json(response, "get execution"),
+            headers=response.headers,
+            identifier=identifier,
+            output_max_length=self._output_cap(None),
+        )
+
+    # -- files -----------------------------------------------------------------------------
+
+    def _file_path_params(self, path: str) -> dict[str, str | None]:
+        directory = normalize_remote_path(path)
+        if self.legacy and directory:
+            raise RequestValidationError(
+                f"api-version {self._api_version} has no directories; only the root of /mnt/data",
+                hint="Use api-version 2024-10-02-preview or later for sub-directories.",
+            )
+        return {"path": directory or None}
+
+    def _file_url(self, identifier: str, name: str, path: str, *, content: bool) -> httpx.URL:
+        name = quote_segment(validate_remote_name(name))
+        params = self._file_path_params(path)
+        if self.legacy:
+            route = f"files/content/{name}" if content else f"files/{name}"
+        else:
+            route = f"files/{name}/content" if content else f"files/{name}"
+        return self._session_url(route, identifier, **params)
+
+    async def list_files(
+        self, identifier: str, *, path: str = "", recursive: bool = False
+    ) -> list[RemoteFile]:
+        identifier = validate_identifier(identifier)
+        params = self._file_path_params(path)
+        if recursive:
+            if not self._has_output_cap:
+                raise RequestValidationError(
+                    "recursive listing needs api-version 2025-10-02-preview or later"
+                )
+            params["recursive"] = "true"
+        url = self._session_url("files", identifier, **params)
+        files: list[RemoteFile] = []
+        seen: set[str] = set()
+        while True:
+            call = Call("GET", url, what="list files", idempotent=True, identifier=identifier)
+            body = await self._json(call)
+            files.extend(parse_file_list(body))
+            next_link = body.get("nextLink") if isinstance(body, dict) else None
+            if not isinstance(next_link, str) or not next_link:
+                return files
+            if next_link in seen:
+                raise MalformedResponseError("the file list's nextLink repeats itself")
+            seen.add(next_link)
+            url = self._link(
+                next_link, {"api-version": self._api_version, "identifier": identifier}
+            )
+
+    async def get_file(self, identifier: str, name: str, *, path: str = "") -> RemoteFile:
+        identifier = validate_identifier(identifier)
+        url = self._file_url(identifier, name, path, content=False)
+        call = Call("GET", url, what="get file", idempotent=True, identifier=identifier)
+        return parse_uploaded_file(await self._json(call))
+
+    async def upload_file(
+        self,
+        identifier: str,
+        local: Path,
+        *,
+        path: str = "",
+        remote_name: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> RemoteFile:
+        """Stream `local` as multipart field `file`; the size is checked before sending."""
+        identifier = validate_identifier(identifier)
+        local = Path(local).expanduser()
+        name = validate_remote_name(remote_name if remote_name is not None else local.name)
+        params = self._file_path_params(path)
+        try:
+            stat = local.stat()
+        except OSError as exc:
+            raise RequestValidationError(f"cannot read {local}: {exc.strerror or exc}") from None
+        if not local.is_file():
+            raise RequestValidationError(f"{local} is not a regular file")
+        size = validate_upload_size(stat.st_size, self.max_upload_bytes)
+        if not os.access(local, os.R_OK):
+            raise RequestValidationError(f"cannot read {local}: permission denied")
+        url = self._session_url("files/upload" if self.legacy else "files", identifier, **params)
+
+        def body() -> tuple[MultipartFileStream, Mapping[str, str]]:
+            stream = MultipartFileStream(local, filename=name, size=size, progress=progress)
+            return stream, stream.headers
+
+        call = Call(
+            "POST", url, what="upload file", idempotent=False, identifier=identifier, body=body
+        )
+        uploaded = parse_uploaded_file(await self._json(call))
+        logger.info("uploaded %d bytes to session %s", size, mask_identifier(identifier))
+        return uploaded
+
+    async def download_file(
+        self,
+        identifier: str,
+        name: str,
+        dest: Path,
+        *,
+        path: str = "",
+        overwrite: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Stream a file to `dest` (a file path, or a directory to put `name` in) through a
+        temporary file and an atomic rename; raises DestinationExistsError unless overwrite."""
+        identifier = validate_identifier(identifier)
+        url = self._file_url(identifier, name, path, content=True)
+        target = resolve_destination(Path(dest), name, overwrite=overwrite)
+        call = Call(
+            "GET",
+            url,
+            what="download file",
+            idempotent=True,
+            identifier=identifier,
+            headers=_RAW_BODY_HEADERS,
+        )
+        response = await self._http.send(call, stream=True)
+        try:
+            await write_atomically(
+                _body_chunks(response, "download file"),
+                target,
+                overwrite=overwrite,
+                total=_content_length(response),
+                progress=progress,
+            )
+        except DestinationExistsError:
+            raise
+        except OSError as exc:
+            raise LocalFileError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        finally:
+            await response.aclose()
+        return target
+
+    async def read_file(
+        self, identifier: str, name: str, *, path: str = "", max_bytes: int = 1_048_576
+    ) -> bytes:
+        """At most `max_bytes` from the start of a file (a preview; the rest is not fetched)."""
+        identifier = validate_identifier(identifier)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+            raise RequestValidationError(f"max_bytes must be >= 0, got {max_bytes!r}")
+        url = self._file_url(identifier, name, path, content=True)
+        call = Call(
+            "GET",
+            url,
+            what="read file",
+            idempotent=True,
+            identifier=identifier,
+            headers=_RAW_BODY_HEADERS,
+        )
+        response = await self._http.send(call, stream=True)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in _body_chunks(response, "read file"):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= max_bytes:
+                    break
+        finally:
+            await response.aclose()
+        return b"".join(chunks)[:max_bytes]
+
+    async def delete_file(self, identifier: str, name: str, *, path: str = "") -> None:
+        identifier = validate_identifier(identifier)
+        url = self._file_url(identifier, name, path, content=False)
+        await self._http.send(
+            Call("DELETE", url, what="delete file", idempotent=True, identifier=identifier)
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _build_url(endpoint: str, route: str, query: tuple[tuple[str, str], ...]) -> httpx.URL:
+    """httpx spends tens of microseconds parsing a URL; the same few are built over and over
+    (polling, one session's files), and httpx.URL is immutable, so they are cached."""
+    return httpx.URL(join_path(endpoint, route), params=query)
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
+
+
+async def _body_chunks(response: httpx.Response, what: str) -> AsyncIterator[bytes]:
+    """The body as received, with a dropped connection surfacing as TransportError."""
+    try:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    except httpx.HTTPError as exc:
+        raise TransportError(f"{what}: the connection broke off mid-transfer: {exc}") from exc

@@ -1,0 +1,295 @@
+"""One exception family for everything the client can raise, each with an actionable hint."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+from dstui.api.constants import (
+    ERROR_CODE_HEADER,
+    MAX_UPLOAD_BYTES,
+    OPERATION_ID_HEADER,
+    REQUEST_ID_HEADERS,
+    SESSION_NOT_FOUND_CODE,
+    SESSION_PROPERTIES_MISSING,
+    TOKEN_AUDIENCE,
+)
+
+_EXCERPT_CHARS = 200
+# Bearer credentials and JWT-shaped strings; removed from every message before it is stored.
+_SECRET_RES = (
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]{16,}=*"),
+    re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"),
+)
+_TAG_RE = re.compile(r"<[^>]{0,500}>")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a bearer token with a placeholder."""
+    text = _SECRET_RES[0].sub(r"\1[redacted]", text)
+    return _SECRET_RES[1].sub("[redacted]", text)
+
+
+def body_excerpt(body: bytes | str, limit: int = _EXCERPT_CHARS) -> str:
+    """A short, plain, single-line excerpt of a response body (markup stripped, never rendered)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = _SPACE_RE.sub(" ", _TAG_RE.sub(" ", text)).strip()
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return redact(text)
+
+
+class DynamicSessionsError(Exception):
+    """Base of every dstui.api error. str() is the message followed by the hint."""
+
+    default_hint: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        error_code_header: str | None = None,
+        request_id: str | None = None,
+        operation_id: str | None = None,
+        trace_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = redact(message)
+        self.status = status
+        self.code = code
+        self.error_code_header = error_code_header
+        self.request_id = request_id
+        self.operation_id = operation_id
+        self.trace_id = trace_id
+        self.hint = redact(hint if hint is not None else self.default_hint)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        ids = [
+            f"{label} {value}"
+            for label, value in (
+                ("request id", self.request_id),
+                ("operation id", self.operation_id),
+                ("trace id", self.trace_id),
+            )
+            if value
+        ]
+        if ids:
+            parts.append(f"({', '.join(ids)})")
+        if self.hint:
+            parts.append(f"Hint: {self.hint}")
+        return " ".join(parts)
+
+
+class RequestValidationError(DynamicSessionsError, ValueError):
+    """Refused on the client side before anything was sent."""
+
+    default_hint = "Fix the value and try again; nothing was sent to the service."
+
+
+class ApiError(DynamicSessionsError):
+    """The service answered with an HTTP error status."""
+
+    default_hint = "The service rejected the request; see the message for details."
+
+
+class BadRequestError(ApiError):
+    default_hint = (
+        "The service rejected the request as invalid; check the identifier and api-version."
+    )
+
+
+class AuthenticationError(ApiError):
+    default_hint = (
+        f"The token was missing, expired or for the wrong audience: it must be issued for "
+        f"{TOKEN_AUDIENCE} (scope {TOKEN_AUDIENCE}/.default). Sign in again, e.g. `az login`."
+    )
+
+
+class PermissionDeniedError(ApiError):
+    default_hint = (
+        "Your identity needs the 'Azure ContainerApps Session Executor' role on this session "
+        "pool; new role assignments can take several minutes to apply, then sign in again."
+    )
+
+
+class NotFoundError(ApiError):
+    default_hint = (
+        "Check the pool management endpoint and api-version; the session may also have "
+        "expired or been deleted (its files are gone with it)."
+    )
+
+
+class SessionNotFoundError(NotFoundError):
+    default_hint = (
+        "The session has expired or was stopped; running code with this identifier "
+        "starts a new, empty session."
+    )
+
+
+class PayloadTooLargeError(ApiError):
+    default_hint = (
+        f"Uploads are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB per file; "
+        "split or compress the file."
+    )
+
+
+class RateLimitedError(ApiError):
+    default_hint = (
+        "The pool is at its concurrent-session limit; delete idle sessions (or raise the "
+        "pool's maxConcurrentSessions) and retry."
+    )
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    default_hint = (
+        "The service failed on its side; retry in a moment and quote the request id if it persists."
+    )
+
+
+class TransportError(DynamicSessionsError):
+    """No HTTP answer: connection refused or dropped, DNS failure, TLS failure."""
+
+    default_hint = "Could not talk to the endpoint; check the URL, network, proxy and DNS."
+
+
+class RequestTimeoutError(TransportError):
+    default_hint = "The service did not answer in time; retry, or raise the client timeout."
+
+
+class MalformedResponseError(DynamicSessionsError):
+    """The answer was not the JSON the contract describes."""
+
+    default_hint = (
+        "The answer was not the expected JSON; a proxy or a wrong endpoint may be in the way."
+    )
+
+
+class LocalFileError(DynamicSessionsError, OSError):
+    """A local file could not be read or written (permissions, disk full, a directory)."""
+
+    default_hint = "Check the local path, its permissions and the free disk space."
+
+
+class DestinationExistsError(DynamicSessionsError, FileExistsError):
+    default_hint = "Pass overwrite=True (or --force) or choose another destination."
+
+
+_CODE_HINTS = {
+    SESSION_PROPERTIES_MISSING: (
+        "The service expected the other request body shape (flat vs 'properties'-wrapped), "
+        "or a Shell pool was sent Python code."
+    ),
+    "SessionRequestValidationFailed": (
+        "Check the session identifier, the api-version and the endpoint."
+    ),
+    "SessionRequestNotSupported": (
+        "This operation is not supported by this api-version or pool type."
+    ),
+}
+
+_STATUS_CLASSES: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    413: PayloadTooLargeError,
+    429: RateLimitedError,
+}
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None, bool]:
+    """(code, message, traceId, parsed_as_json) from an error body of any shape."""
+    if not body.strip():
+        return None, None, None, True
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None, None, None, False
+    if not isinstance(data, dict):
+        return None, str(data) if isinstance(data, str) else None, None, True
+    error = data.get("error")
+    source: Mapping[str, Any] = error if isinstance(error, dict) else data
+    code = source.get("code")
+    message = source.get("message") or data.get("message")
+    trace = source.get("traceId") or data.get("traceId")
+    return (
+        str(code) if code is not None else None,
+        str(message) if message is not None else None,
+        str(trace) if trace is not None else None,
+        True,
+    )
+
+
+def api_error_from_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, what: str = "request"
+) -> ApiError:
+    """Map an HTTP error answer to the matching ApiError subclass.
+
+    `headers` must be case-insensitive (httpx.Headers is); `what` names the operation.
+    """
+    code, message, trace_id, is_json = _error_fields(body)
+    header_code = headers.get(ERROR_CODE_HEADER)
+    code = code or header_code
+    request_id = next((headers[h] for h in REQUEST_ID_HEADERS if headers.get(h)), None)
+    if not message:
+        message = f"non-JSON answer: {body_excerpt(body)!r}" if not is_json and body.strip() else ""
+    text = f"{what} failed: HTTP {status}"
+    if code:
+        text += f" {code}"
+    if message:
+        text += f": {message}"
+
+    cls: type[ApiError]
+    if code == SESSION_NOT_FOUND_CODE:
+        cls = SessionNotFoundError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = _STATUS_CLASSES.get(status, ApiError)
+    hint = _CODE_HINTS.get(code or "") if cls in (BadRequestError, ApiError) else None
+    common: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "error_code_header": header_code,
+        "request_id": request_id,
+        "operation_id": headers.get(OPERATION_ID_HEADER),
+        "trace_id": trace_id,
+        "hint": hint,
+    }
+    if cls is RateLimitedError:
+        return RateLimitedError(
+            text, retry_after=parse_retry_after(headers.get("retry-after")), **common
+        )
+    return cls(text, **common)

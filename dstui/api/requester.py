@@ -1,0 +1,222 @@
+"""One place where HTTP requests are sent: auth header, retries, 401 refresh, error mapping,
+logging. Everything above it works with models; everything below is httpx."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from dstui import __version__
+from dstui.api import jsonio
+from dstui.api.auth import TokenProvider
+from dstui.api.errors import (
+    DynamicSessionsError,
+    MalformedResponseError,
+    RequestTimeoutError,
+    TransportError,
+    api_error_from_response,
+    body_excerpt,
+    parse_retry_after,
+)
+from dstui.api.retry import RetryPolicy, may_retry_exception, may_retry_status
+from dstui.api.validation import mask_identifier
+
+logger = logging.getLogger("dstui.api")
+
+ERROR_BODY_LIMIT = 64 * 1024
+USER_AGENT = f"dstui/{__version__}"
+
+RequestBody = httpx.AsyncByteStream | bytes
+BodyFactory = Callable[[], tuple[RequestBody, Mapping[str, str]]]
+"""Builds a fresh body (and its headers) for each attempt, so streams can be re-sent."""
+
+
+def json_body(payload: Any) -> BodyFactory:
+    data = jsonio.dumps(payload)
+    return lambda: (data, {"Content-Type": "application/json"})
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: httpx.URL
+    what: str  # names the operation in error messages, e.g. "list sessions"
+    idempotent: bool
+    identifier: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: BodyFactory | None = None
+    read_timeout: float | None = None
+
+
+def decode_json(response: httpx.Response, what: str) -> Any:
+    try:
+        return jsonio.loads(response.content)
+    except jsonio.JSONDecodeError:
+        excerpt = body_excerpt(response.content)
+        raise MalformedResponseError(
+            f"{what}: the answer is not JSON (HTTP {response.status_code}, "
+            f"{response.headers.get('content-type', 'no content type')}): {excerpt!r}",
+            status=response.status_code,
+        ) from None
+
+
+class Requester:
+    def __init__(
+        self,
+        *,
+        auth: TokenProvider | None,
+        retry: RetryPolicy,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None,
+        verify: bool | str,
+    ) -> None:
+        self._auth = auth
+        self._retry = retry
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            verify=_ssl_verify(verify),
+            timeout=self._timeout,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._retry
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, call: Call, *, stream: bool = False) -> httpx.Response:
+        """The successful (2xx/3xx) response; with stream=True its body is still unread and the
+        caller must close it. Errors are raised as DynamicSessionsError subclasses."""
+        started = self._retry.clock()
+        failures = 0
+        refreshed = False
+        client_request_id = str(uuid.uuid4())
+        while True:
+            request = await self._build(call, client_request_id)
+            began = time.perf_counter()
+            try:
+                response = await self._client.send(request, stream=True)
+            except httpx.TransportError as exc:
+                error = _transport_error(call, exc)
+                failures += 1
+                delay = (
+                    self._retry.next_delay(failures, started)
+                    if may_retry_exception(exc, idempotent=call.idempotent)
+                    else None
+                )
+                self._log(call, f"{type(exc).__name__}", began, failures, delay)
+                if delay is None:
+                    raise error from exc
+                await self._retry.sleep(delay)
+                continue
+            status = response.status_code
+            if status == 401 and self._auth is not None and not refreshed:
+                self._log(call, "401, refreshing the token", began, failures, 0.0)
+                await response.aclose()
+                self._auth.invalidate()
+                refreshed = True
+                continue
+            if status >= 400:
+                body = await _read_bounded(response)
+                api_error = api_error_from_response(status, response.headers, body, what=call.what)
+                if api_error.request_id is None:
+                    api_error.request_id = client_request_id
+                failures += 1
+                delay = None
+                if may_retry_status(status, idempotent=call.idempotent):
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    delay = self._retry.next_delay(failures, started, retry_after)
+                self._log(call, str(status), began, failures, delay)
+                if delay is None:
+                    raise api_error
+                await self._retry.sleep(delay)
+                continue
+            self._log(call, str(status), began, failures, None)
+            if not stream:
+                try:
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    raise _transport_error(call, exc) from exc
+                finally:
+                    await response.aclose()
+            return response
+
+    async def _build(self, call: Call, client_request_id: str) -> httpx.Request:
+        headers = {"x-ms-client-request-id": client_request_id, **call.headers}
+        content: RequestBody | None = None
+        if call.body is not None:
+            content, body_headers = call.body()
+            headers.update(body_headers)
+        if self._auth is not None:
+            headers["Authorization"] = f"Bearer {await self._auth.get_token()}"
+        timeout = self._timeout
+        if call.read_timeout is not None:
+            timeout = httpx.Timeout(
+                self._timeout.read, connect=self._timeout.connect, read=call.read_timeout
+            )
+        return self._client.build_request(
+            call.method, call.url, headers=headers, content=content, timeout=timeout
+        )
+
+    def _log(
+        self, call: Call, outcome: str, began: float, failures: int, delay: float | None
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        retry_note = f", retrying in {delay:.2f} s" if delay is not None else ""
+        logger.debug(
+            "%s %s%s -> %s in %.0f ms (failures %d%s)",
+            call.method,
+            call.url.path,
+            f" [session {mask_identifier(call.identifier)}]" if call.identifier else "",
+            outcome,
+            (time.perf_counter() - began) * 1000,
+            failures,
+            retry_note,
+        )
+
+
+def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """A CA bundle path (e.g. the emulator's) becomes a context; httpx deprecates plain paths."""
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return verify
+
+
+def _transport_error(call: Call, exc: httpx.HTTPError) -> DynamicSessionsError:
+    host = call.url.host
+    if isinstance(exc, httpx.TimeoutException):
+        phase = type(exc).__name__.removesuffix("Timeout").lower() or "request"
+        return RequestTimeoutError(f"{call.what}: no answer from {host} in time ({phase} timeout)")
+    if isinstance(exc, httpx.DecodingError):
+        return MalformedResponseError(f"{call.what}: the answer could not be decoded: {exc}")
+    detail = str(exc) or type(exc).__name__
+    return TransportError(f"{call.what}: could not talk to {host}: {detail}")
+
+
+async def _read_bounded(response: httpx.Response, limit: int = ERROR_BODY_LIMIT) -> bytes:
+    """At most `limit` bytes of an error body (an HTML proxy page can be large)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    except httpx.HTTPError:
+        pass
+    finally:
+        await response.aclose()
+    return b"".join(chunks)[:limit]

@@ -1,0 +1,115 @@
+"""`dstui exec ID CODE`: run code in a session, print what it printed, exit 0 only on success."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TextIO
+
+from dstui.api import Execution, ImageResult
+from dstui.api.constants import DEFAULT_OUTPUT_MAX_LENGTH
+from dstui.commands.context import CommandEnv, CommandError
+from dstui.commands.output import write_json
+
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def read_code(env: CommandEnv) -> str:
+    """CODE, `-` (stdin) or `-f FILE` (`-f -` is stdin too)."""
+    code: str | None = env.args.code
+    source: str | None = env.args.file
+    if (code is None) == (source is None):
+        raise CommandError(
+            "give the code either as an argument or with -f FILE",
+            "use `dstui exec ID 'print(1)'`, `dstui exec ID -f script.py` or `... -` for stdin",
+        )
+    if code is not None and code != "-":
+        return code
+    if code == "-" or source == "-":
+        return env.stdin.read()
+    path = Path(str(source)).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(
+            f"cannot read {path}: {exc.strerror or exc}", "check the file name"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path} is not UTF-8 text", "save the script as UTF-8") from exc
+
+
+async def run_code(env: CommandEnv) -> int:
+    code = read_code(env)
+    async with env.client() as client:
+        execution = await client.execute(
+            env.args.identifier,
+            code,
+            timeout=env.args.timeout,
+            output_max_length=env.args.output_max_length,
+            operation_id=env.args.operation_id,
+            asynchronous=env.args.asynchronous,
+        )
+    if env.json:
+        write_json(env.stdout, execution)
+    else:
+        print_execution(env, execution)
+    return 0 if execution.succeeded else 1
+
+
+def print_execution(env: CommandEnv, execution: Execution) -> None:
+    """Streams where they belong, then the result value, the image path and any notes."""
+    _write_block(env.stdout, execution.stdout)
+    _write_block(env.stderr, execution.stderr)
+    result = execution.result
+    if result is not None and result != "":
+        text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+        _write_block(env.stdout, text)
+    if execution.image is not None:
+        path = save_image(execution.image, execution.id, env.args.image_out)
+        env.out(f"image saved to {path}")
+    cap = env.args.output_max_length or DEFAULT_OUTPUT_MAX_LENGTH
+    for stream, cut in (
+        ("stdout", execution.stdout_truncated),
+        ("stderr", execution.stderr_truncated),
+    ):
+        if cut:
+            env.note(
+                f"note: {stream} reached the {cap}-character cap and was cut; "
+                "raise --output-max-length to see more"
+            )
+    if not execution.succeeded:
+        env.note(f"execution {execution.status.value}")
+
+
+def save_image(image: ImageResult, execution_id: str, target: Path | None) -> Path:
+    """Write an image result to `target`, or to a new file in the current folder."""
+    data = image.data()
+    extension = _UNSAFE_FILENAME_CHARS.sub("", image.format.lower()) or "png"
+    if target is None:
+        stem = _UNSAFE_FILENAME_CHARS.sub("_", execution_id or "execution")[:80]
+        target = _free_name(Path.cwd(), f"dstui-{stem}", extension)
+    target = target.expanduser()
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise CommandError(
+            f"cannot save the image to {target}: {exc.strerror or exc}",
+            "choose another place with --image-out",
+        ) from exc
+    return target
+
+
+def _free_name(folder: Path, stem: str, extension: str) -> Path:
+    candidate = folder / f"{stem}.{extension}"
+    counter = 1
+    while candidate.exists():
+        candidate = folder / f"{stem}-{counter}.{extension}"
+        counter += 1
+    return candidate
+
+
+def _write_block(stream: TextIO, text: str) -> None:
+    """Write text as-is, ending it with a newline so the next block starts on its own line."""
+    if text:
+        stream.write(text if text.endswith("\n") else f"{text}\n")

@@ -1,0 +1,126 @@
+"""`dstui files ls|put|get|rm`: the session's file area under /mnt/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dstui.api import RemoteFile
+from dstui.api.constants import MOUNT_ROOT
+from dstui.api.validation import normalize_remote_path
+from dstui.commands.context import CommandEnv, CommandError
+from dstui.commands.output import (
+    format_moment,
+    format_size,
+    render_table,
+    write_json,
+)
+from dstui.commands.progress import progress_for
+
+
+def remote_location(path: str, name: str = "") -> str:
+    """`/mnt/data/<path>/<name>` for messages."""
+    parts = [MOUNT_ROOT, normalize_remote_path(path), name]
+    return "/".join(part for part in parts if part)
+
+
+async def list_files(env: CommandEnv) -> int:
+    async with env.client() as client:
+        files = await client.list_files(
+            env.args.identifier, path=env.args.path, recursive=env.args.recursive
+        )
+    if env.json:
+        write_json(env.stdout, files)
+    elif files:
+        env.out(files_table(files, recursive=env.args.recursive))
+    else:
+        env.note(f"no files in {remote_location(env.args.path)}")
+    return 0
+
+
+def files_table(files: list[RemoteFile], *, recursive: bool) -> str:
+    rows = [
+        (
+            (f.relative_path if recursive else f.name) + ("/" if f.is_dir else ""),
+            "dir" if f.is_dir else "file",
+            "-" if f.is_dir else format_size(f.size),
+            format_moment(f.last_modified),
+        )
+        for f in sorted(files, key=lambda f: (not f.is_dir, f.relative_path))
+    ]
+    return render_table(("NAME", "TYPE", "SIZE", "MODIFIED"), rows)
+
+
+async def put_file(env: CommandEnv) -> int:
+    local = Path(env.args.local).expanduser()
+    if not local.is_file():
+        problem = "is a directory" if local.is_dir() else "does not exist"
+        raise CommandError(f"{local} {problem}", "give the path of a local file to upload")
+    bar = progress_for(env.stderr, f"uploading {local.name}", enabled=not env.json)
+    async with env.client() as client:
+        try:
+            uploaded = await client.upload_file(
+                env.args.identifier,
+                local,
+                path=env.args.path,
+                remote_name=env.args.name,
+                progress=bar,
+            )
+        finally:
+            if bar is not None:
+                bar.finish()
+    if env.json:
+        write_json(env.stdout, uploaded)
+    else:
+        where = remote_location(env.args.path, uploaded.name)
+        env.note(f"uploaded {local} ({format_size(uploaded.size)}) to {where}")
+    return 0
+
+
+def download_target(name: str, output: str | None) -> Path:
+    """`-o` as given; an existing folder (or none given) receives the remote name."""
+    if output is None:
+        return Path.cwd() / name
+    target = Path(output).expanduser()
+    if target.is_dir():
+        return target / name
+    if not target.parent.is_dir():
+        raise CommandError(
+            f"cannot save to {target}: folder {target.parent} does not exist",
+            "create the folder first or choose another -o",
+        )
+    return target
+
+
+async def get_file(env: CommandEnv) -> int:
+    name: str = env.args.name
+    target = download_target(name, env.args.output)
+    bar = progress_for(env.stderr, f"downloading {name}", enabled=not env.json)
+    async with env.client() as client:
+        try:
+            saved = await client.download_file(
+                env.args.identifier,
+                name,
+                target,
+                path=env.args.path,
+                overwrite=env.args.force,
+                progress=bar,
+            )
+        finally:
+            if bar is not None:
+                bar.finish()
+    if env.json:
+        write_json(env.stdout, {"name": name, "path": saved, "size": saved.stat().st_size})
+    else:
+        env.note(f"saved {remote_location(env.args.path, name)} to {saved}")
+    return 0
+
+
+async def remove_file(env: CommandEnv) -> int:
+    name: str = env.args.name
+    async with env.client() as client:
+        await client.delete_file(env.args.identifier, name, path=env.args.path)
+    if env.json:
+        write_json(env.stdout, {"deleted": remote_location(env.args.path, name)})
+    else:
+        env.note(f"deleted {remote_location(env.args.path, name)}")
+    return 0
