@@ -1,0 +1,31 @@
+"""Settings of one emulator run (the `dstui emulator` flags map onto these fields)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SandboxMode = Literal["auto", "bwrap", "none"]
+
+
+@dataclass
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str | None = None  # None => a random token per start (when auth is on)
+    auth: bool = True
+    cooldown_s: float = 300.0
+    max_sessions: int = 600
+    ready_sessions: int = 2
+    egress: bool = False
+    sandbox: SandboxMode = "auto"
+    data_dir: Path | None = None  # None => a temp dir removed at stop
+    faults: str | None = None
+    seed: int | None = None
+    tls: bool = False
+    kernel_python: str | None = None  # None => the emulator's own interpreter
+    memory_limit_mb: int = 4096  # address-space limit of each kernel (RLIMIT_AS)
+    cpu_limit_s: int | None = None  # total CPU seconds of each kernel (RLIMIT_CPU)
+    pool_name: str = "emulator"
+    max_json_bytes: int = 16 * 1024 * 1024

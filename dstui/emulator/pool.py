@@ -1,0 +1,269 @@
+"""Sessions as the service keeps them: implicit creation, cooldown expiry, a ready pool, a cap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dstui.emulator.envelopes import ApiError, utc_now
+from dstui.emulator.kernels import Kernel
+from dstui.emulator.sandbox import SandboxPolicy
+
+if TYPE_CHECKING:
+    from dstui.emulator.executions import ExecutionRecord
+
+logger = logging.getLogger("dstui.emulator")
+
+MAX_RECORDS_PER_SESSION = 200
+_RETRY_AFTER_S = "5"
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass
+class Container:
+    """What the service calls the session's container: a data dir and (once needed) a kernel."""
+
+    id: str
+    data_dir: Path
+    runtime_dir: Path
+    kernel: Kernel | None = None
+
+
+@dataclass
+class Session:
+    identifier: str
+    container: Container
+    created_at: datetime
+    last_accessed_at: datetime
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    executions: OrderedDict[str, ExecutionRecord] = field(default_factory=OrderedDict)
+
+    @property
+    def etag(self) -> str:
+        return self.container.id
+
+    def remember(self, record: ExecutionRecord) -> None:
+        self.executions[record.id] = record
+        while len(self.executions) > MAX_RECORDS_PER_SESSION:
+            self.executions.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class KernelLease:
+    kernel: Kernel
+    start_ms: int  # 0 when the kernel was already running
+    new_allocation: bool
+
+
+class SessionPool:
+    def __init__(
+        self,
+        *,
+        policy: SandboxPolicy,
+        data_root: Path,
+        runtime_root: Path,
+        cooldown_s: float,
+        max_sessions: int,
+        ready_sessions: int,
+    ) -> None:
+        self.policy = policy
+        self.data_root = data_root
+        self.runtime_root = runtime_root
+        self.cooldown = timedelta(seconds=cooldown_s)
+        self.max_sessions = max_sessions
+        self.ready_target = ready_sessions
+        self.sessions: dict[str, Session] = {}
+        self._ready: deque[Container] = deque()
+        self._refill_wanted = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []  # reaper and ready-pool refill
+        self._cleanups: set[asyncio.Task[None]] = set()
+        self._stopping: set[Kernel] = set()
+        self._closed = False
+        self._last_created = datetime.min.replace(tzinfo=UTC)
+        self._start_slots = asyncio.Semaphore(max(2, os.cpu_count() or 2))
+
+    async def start(self) -> None:
+        (self.data_root / "containers").mkdir(parents=True, exist_ok=True)
+        self._tasks.append(asyncio.create_task(self._reap_forever()))
+        if self.ready_target > 0:
+            self._refill_wanted.set()
+            self._tasks.append(asyncio.create_task(self._refill_forever()))
+
+    @property
+    def ready_count(self) -> int:
+        return len(self._ready)
+
+    def expires_at(self, session: Session) -> datetime:
+        return session.last_accessed_at + self.cooldown
+
+    def find(self, identifier: str) -> Session | None:
+        """A live session without touching it (management reads do not extend the cooldown)."""
+        session = self.sessions.get(identifier)
+        if (
+            session is not None
+            and self.expires_at(session) <= utc_now()
+            and not session.lock.locked()
+        ):
+            return None
+        return session
+
+    def open(self, identifier: str) -> tuple[Session, bool]:
+        """The session for a data-plane request, created on first use; resets its cooldown."""
+        now = utc_now()
+        session = self.find(identifier)
+        if session is not None:
+            session.last_accessed_at = now
+            return session, False
+        stale = self.sessions.pop(identifier, None)  # expired, not reaped yet
+        if stale is not None:
+            self._destroy_later(stale.container)
+        if len(self.sessions) >= self.max_sessions:
+            raise ApiError(
+                429,
+                "MaxConcurrentSessionsReached",
+                f"The session pool already runs its maximum of {self.max_sessions} sessions.",
+                headers={"Retry-After": _RETRY_AFTER_S},
+            )
+        container = self._claim_ready() or self._new_container()
+        # Strictly increasing, so creation order (the dict's order) sorts sessions uniquely.
+        created = max(now, self._last_created + _TICK)
+        self._last_created = created
+        session = Session(identifier, container, created_at=created, last_accessed_at=created)
+        self.sessions[identifier] = session
+        return session, True
+
+    def touch(self, session: Session) -> None:
+        session.last_accessed_at = utc_now()
+
+    async def lease_kernel(self, session: Session) -> KernelLease:
+        """The session's running kernel, started now if it has none (hold session.lock)."""
+        container = session.container
+        if container.kernel is not None and container.kernel.alive:
+            return KernelLease(container.kernel, 0, new_allocation=False)
+        started = time.monotonic()
+        kernel = Kernel(self.policy, container.data_dir, container.runtime_dir)
+        container.kernel = kernel
+        try:
+            await self._start_kernel(kernel)
+        except BaseException:
+            container.kernel = None
+            raise
+        return KernelLease(kernel, int((time.monotonic() - started) * 1000), new_allocation=True)
+
+    async def _start_kernel(self, kernel: Kernel) -> None:
+        # Kernel start-up is CPU-bound: a burst of new sessions queues here instead of
+        # starving every start past its timeout.
+        async with self._start_slots:
+            await kernel.start()
+
+    async def replace_kernel(self, session: Session) -> None:
+        """Drop a broken kernel (OOM, hung); the next execution gets a fresh one, files stay."""
+        kernel, session.container.kernel = session.container.kernel, None
+        if kernel is not None:
+            await kernel.stop()
+
+    async def delete(self, identifier: str) -> bool:
+        session = self.sessions.pop(identifier, None)
+        if session is None:
+            return False
+        await self._destroy(session.container)
+        return True
+
+    def page(self, skip: int, size: int) -> tuple[list[Session], bool]:
+        """Live sessions `skip`..`skip+size` by creation time, and whether more follow.
+
+        The dict keeps insertion order, which is creation order because creation times are
+        made strictly increasing in open(): no sort is needed for stable pages.
+        """
+        threshold = utc_now() - self.cooldown
+        live = (
+            s for s in self.sessions.values() if s.last_accessed_at > threshold or s.lock.locked()
+        )
+        window = list(islice(live, skip, skip + size + 1))
+        return window[:size], len(window) > size
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._cleanups, return_exceptions=True)
+        containers = [s.container for s in self.sessions.values()] + list(self._ready)
+        self.sessions.clear()
+        self._ready.clear()
+        kernels = [c.kernel for c in containers if c.kernel is not None]
+        await asyncio.gather(*(k.stop() for k in [*kernels, *self._stopping]))
+
+    def _new_container(self) -> Container:
+        container_id = str(uuid.uuid4())
+        data_dir = self.data_root / "containers" / container_id
+        data_dir.mkdir(mode=0o700)
+        runtime_dir = self.runtime_root / container_id.replace("-", "")[:16]
+        return Container(container_id, data_dir, runtime_dir)
+
+    def _claim_ready(self) -> Container | None:
+        while self._ready:
+            container = self._ready.popleft()
+            self._refill_wanted.set()
+            if container.kernel is not None and container.kernel.alive:
+                return container
+            self._destroy_later(container)
+        return None
+
+    def _destroy_later(self, container: Container) -> None:
+        task = asyncio.get_running_loop().create_task(self._destroy(container))
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+
+    async def _destroy(self, container: Container) -> None:
+        kernel, container.kernel = container.kernel, None
+        if kernel is not None:
+            self._stopping.add(kernel)
+            try:
+                await kernel.stop()
+            finally:
+                self._stopping.discard(kernel)
+        await asyncio.to_thread(shutil.rmtree, container.data_dir, True)
+
+    async def _refill_forever(self) -> None:
+        failures = 0
+        while not self._closed:
+            await self._refill_wanted.wait()
+            self._refill_wanted.clear()
+            while len(self._ready) < self.ready_target and not self._closed:
+                container = self._new_container()
+                kernel = Kernel(self.policy, container.data_dir, container.runtime_dir)
+                container.kernel = kernel
+                try:
+                    await self._start_kernel(kernel)
+                except Exception:
+                    failures += 1
+                    logger.exception("could not pre-start a ready kernel")
+                    await self._destroy(container)
+                    await asyncio.sleep(min(30.0, 2.0**failures))
+                    continue
+                failures = 0
+                self._ready.append(container)
+
+    async def _reap_forever(self) -> None:
+        interval = max(0.2, min(5.0, self.cooldown.total_seconds() / 4))
+        while True:
+            await asyncio.sleep(interval)
+            now = utc_now()
+            expired = [
+                s.identifier
+                for s in self.sessions.values()
+                if self.expires_at(s) <= now and not s.lock.locked()
+            ]
+            for identifier in expired:
+                logger.info("session expired after its cooldown")
+                await self.delete(identifier)

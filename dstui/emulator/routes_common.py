@@ -1,0 +1,98 @@
+"""Pieces used by both API shapes: running an execution, streaming a file, session views."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import anyio.to_thread
+from starlette.responses import Response, StreamingResponse
+
+from dstui.api.constants import OPERATION_ID_HEADER, OPERATION_LOCATION_HEADER, SESSION_GUID_HEADER
+from dstui.emulator.dispatch import Call
+from dstui.emulator.envelopes import timestamp
+from dstui.emulator.executions import (
+    ExecutionRecord,
+    new_record,
+    parse_execution_request,
+    run_execution,
+)
+from dstui.emulator.files import SessionFiles, content_type, directory_parts, file_name
+from dstui.emulator.pool import Session
+
+_CHUNK = 1024 * 1024
+
+
+def session_files(session: Session) -> SessionFiles:
+    return SessionFiles(session.container.data_dir)
+
+
+def execution_headers(record: ExecutionRecord) -> dict[str, str]:
+    return {**record.timings, SESSION_GUID_HEADER: record.session_guid}
+
+
+async def execute(call: Call) -> tuple[ExecutionRecord, dict[str, str], bool]:
+    """Parse and run (or, if asynchronous on the new shape, start) an execution."""
+    session, created = call.open_session()
+    request = parse_execution_request(await call.json_body())
+    record = new_record(session, request, call.request.headers.get(OPERATION_ID_HEADER))
+    query = urlencode({"api-version": call.api_version, "identifier": session.identifier})
+    headers = {
+        OPERATION_ID_HEADER: record.id,
+        OPERATION_LOCATION_HEADER: f"/executions/{quote(record.id, safe='')}?{query}",
+    }
+    run = run_execution(
+        call.state.pool,
+        session,
+        request,
+        record,
+        new_allocation=created,
+        received_at=call.received_at,
+    )
+    if request.execution_type == "Asynchronous" and not call.legacy:
+        call.state.spawn(run)
+        return record, headers, True
+    await run
+    return record, {**headers, **execution_headers(record)}, False
+
+
+async def _read_chunks(fd: int) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await anyio.to_thread.run_sync(os.read, fd, _CHUNK):
+            yield chunk
+    finally:
+        os.close(fd)
+
+
+def download(call: Call, name: str) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    fd, info = session_files(session).open_read(parts, file_name(name))
+    headers = {
+        "Content-Length": str(info.st_size),
+        "Last-Modified": formatdate(info.st_mtime, usegmt=True),
+    }
+    return StreamingResponse(_read_chunks(fd), headers=headers, media_type=content_type(name))
+
+
+def session_view(call: Call, session: Session, *, management: bool) -> dict[str, Any]:
+    expires = timestamp(call.state.pool.expires_at(session))
+    view = {
+        "identifier": session.identifier,
+        "createdAt": timestamp(session.created_at),
+        "lastAccessedAt": timestamp(session.last_accessed_at),
+        "etag": session.etag,
+    }
+    view["expiresAt" if management else "expireAt"] = expires
+    return view
+
+
+def next_page_link(call: Call, route: str, skip: int, *, with_version: bool) -> str:
+    query = {"skip": str(skip)}
+    if with_version:
+        query["api-version"] = call.api_version
+    base = str(call.request.base_url).rstrip("/")
+    return f"{base}{route}?{urlencode(query)}"

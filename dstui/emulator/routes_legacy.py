@@ -1,0 +1,59 @@
+"""The old shape (2024-02-02-preview, 2024-08-02-preview): `properties` and `$id` envelopes."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from dstui.emulator.dispatch import Call, RouteSpec
+from dstui.emulator.envelopes import json_response, legacy_file_list
+from dstui.emulator.executions import render_legacy
+from dstui.emulator.files import directory_parts, file_name
+from dstui.emulator.routes_common import download, execute, session_files
+from dstui.emulator.uploads import receive_upload
+
+
+async def execute_code(call: Call) -> Response:
+    record, headers, _ = await execute(call)
+    return json_response(render_legacy(record), 200, headers)
+
+
+async def upload_file(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    entry = await receive_upload(call.request, session_files(session), parts)
+    return json_response(legacy_file_list([entry.render_legacy()]))
+
+
+async def list_files(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    entries = [e for e in session_files(session).entries(parts) if not e.is_dir]
+    return json_response(legacy_file_list([entry.render_legacy() for entry in entries]))
+
+
+async def get_file_content(call: Call) -> Response:
+    return download(call, call.params["name"])
+
+
+async def get_file(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    entry = session_files(session).stat(parts, file_name(call.params["name"]))
+    return json_response(legacy_file_list([entry.render_legacy()]))
+
+
+async def delete_file(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    session_files(session).delete(parts, file_name(call.params["name"]))
+    return json_response({"message": "file deleted successfully"})
+
+
+ROUTES = (
+    RouteSpec("POST", "/code/execute", execute_code, "legacy"),
+    RouteSpec("POST", "/files/upload", upload_file, "legacy"),
+    RouteSpec("GET", "/files", list_files, "legacy"),
+    RouteSpec("GET", "/files/content/{name}", get_file_content, "legacy"),
+    RouteSpec("GET", "/files/{name}", get_file, "legacy"),
+    RouteSpec("DELETE", "/files/{name}", delete_file, "legacy"),
+)

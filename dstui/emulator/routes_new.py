@@ -1,0 +1,133 @@
+"""The current shape (2024-10-02-preview and later): executions, files, session management."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from dstui.api.constants import SESSIONS_PAGE_SIZE
+from dstui.emulator.dispatch import Call, RouteSpec
+from dstui.emulator.envelopes import ApiError, json_response, timestamp
+from dstui.emulator.executions import render_new
+from dstui.emulator.files import directory_parts, file_name
+from dstui.emulator.routes_common import (
+    download,
+    execute,
+    execution_headers,
+    next_page_link,
+    session_files,
+    session_view,
+)
+from dstui.emulator.uploads import receive_upload
+
+_KERNEL_PROJECT = "https://github.com/ipython/ipykernel"
+
+
+async def post_execution(call: Call) -> Response:
+    record, headers, started = await execute(call)
+    return json_response(render_new(record), 202 if started else 200, headers)
+
+
+async def get_execution(call: Call) -> Response:
+    session, _ = call.open_session()
+    record = session.executions.get(call.params["executionId"])
+    if record is None:
+        raise ApiError(
+            404,
+            "ExecutionNotFound",
+            "No execution with this id in the session.",
+            target="executionId",
+        )
+    headers = execution_headers(record) if record.status != "Running" else {}
+    return json_response(render_new(record), 200, headers)
+
+
+async def list_files(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    entries = session_files(session).entries(parts, recursive=call.flag("recursive"))
+    return json_response({"value": [entry.render() for entry in entries], "nextLink": None})
+
+
+async def upload_file(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    entry = await receive_upload(call.request, session_files(session), parts)
+    return json_response(entry.render())
+
+
+async def get_file(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    return json_response(
+        session_files(session).stat(parts, file_name(call.params["name"])).render()
+    )
+
+
+async def delete_file(call: Call) -> Response:
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    session_files(session).delete(parts, file_name(call.params["name"]))
+    return Response(status_code=204)
+
+
+async def get_file_content(call: Call) -> Response:
+    return download(call, call.params["name"])
+
+
+async def get_session(call: Call) -> Response:
+    return json_response(session_view(call, call.existing_session(), management=False))
+
+
+async def delete_session(call: Call) -> Response:
+    session = call.existing_session()
+    await call.state.pool.delete(session.identifier)
+    return Response(status_code=204)
+
+
+async def list_sessions(call: Call) -> Response:
+    skip = call.skip()
+    page, more = call.state.pool.page(skip, SESSIONS_PAGE_SIZE)
+    body: dict[str, object] = {
+        "sessions": [session_view(call, session, management=False) for session in page]
+    }
+    if more:
+        body["nextLink"] = next_page_link(
+            call, "/listSessions", skip + SESSIONS_PAGE_SIZE, with_version=True
+        )
+    return json_response(body)
+
+
+async def get_metadata(call: Call) -> Response:
+    info = call.state.interpreter
+    started = timestamp(call.state.started_at)
+    kernel_version = info.package_version("ipykernel") or ""
+    return json_response(
+        {
+            "runtimes": [{"name": "python", "version": info.version}],
+            "preInstalledPackages": [{"name": n, "version": v} for n, v in info.packages],
+            "createdAt": started,
+            "lastUpdatedAt": started,
+            "jupyterKernel": {
+                "name": "python3",
+                "version": kernel_version,
+                "projectUrl": _KERNEL_PROJECT,
+                "description": f"IPython kernel (ipykernel {kernel_version}) on "
+                f"{info.implementation} {info.version}",
+            },
+        }
+    )
+
+
+ROUTES = (
+    RouteSpec("POST", "/executions", post_execution, "new"),
+    RouteSpec("GET", "/executions/{executionId}", get_execution, "new"),
+    RouteSpec("GET", "/files", list_files, "new"),
+    RouteSpec("POST", "/files", upload_file, "new"),
+    RouteSpec("GET", "/files/{name}", get_file, "new"),
+    RouteSpec("DELETE", "/files/{name}", delete_file, "new"),
+    RouteSpec("GET", "/files/{name}/content", get_file_content, "new"),
+    RouteSpec("GET", "/session", get_session, "new-management"),
+    RouteSpec("DELETE", "/session", delete_session, "new-management"),
+    RouteSpec("GET", "/listSessions", list_sessions, "new-management"),
+    RouteSpec("GET", "/metadata", get_metadata, "new-management"),
+)

@@ -1,0 +1,253 @@
+"""EmulatorServer: uvicorn + the emulator app on their own event loop in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from dstui.emulator.access_log import AccessLogMiddleware
+from dstui.emulator.config import EmulatorConfig
+from dstui.emulator.dispatch import Dispatcher
+from dstui.emulator.envelopes import utc_now
+from dstui.emulator.faults import DroppedConnectionFilter, FaultMiddleware, FaultPlan, parse_faults
+from dstui.emulator.interpreter import probe_interpreter
+from dstui.emulator.pool import SessionPool
+from dstui.emulator.routes_legacy import ROUTES as LEGACY_ROUTES
+from dstui.emulator.routes_management import ROUTES as MANAGEMENT_ROUTES
+from dstui.emulator.routes_new import ROUTES as NEW_ROUTES
+from dstui.emulator.sandbox import SandboxKind, SandboxPolicy, resolve_sandbox
+from dstui.emulator.security import SecurityMiddleware
+from dstui.emulator.state import EmulatorState
+from dstui.emulator.tls import TlsFiles, make_tls_files
+
+logger = logging.getLogger("dstui.emulator")
+
+_START_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 30.0
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+_RUNTIME_PREFIX = "dstui-rt-"
+_DATA_PREFIX = "dstui-emulator-"
+# mkdtemp name (~25) + "/" + container (16) + "/kernel-N" (9) must stay under 107.
+_MAX_RUNTIME_BASE = 55
+
+
+def _runtime_base() -> str:
+    """Where kernel sockets go: ipc socket paths may not exceed 107 characters."""
+    base = tempfile.gettempdir()
+    return base if len(base) <= _MAX_RUNTIME_BASE else "/tmp"
+
+
+def remove_orphaned_temp_dirs() -> None:
+    """Delete temp dirs left by emulators that were killed (their pid is in the name)."""
+    bases = {Path(tempfile.gettempdir()), Path(_runtime_base())}
+    for path in (found for base in bases for found in base.glob("dstui-*-*-*")):
+        name = path.name
+        prefix = next((p for p in (_RUNTIME_PREFIX, _DATA_PREFIX) if name.startswith(p)), None)
+        pid_text = name[len(prefix) :].split("-", 1)[0] if prefix else ""
+        if (
+            not (pid_text.isascii() and pid_text.isdigit())
+            or path.is_symlink()
+            or path.stat().st_uid != os.getuid()
+        ):
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            continue
+
+
+def build_app(
+    state: EmulatorState, *, token: str | None, faults: FaultPlan | None, seed: int | None
+) -> ASGIApp:
+    app: ASGIApp = Dispatcher(state, (*NEW_ROUTES, *LEGACY_ROUTES, *MANAGEMENT_ROUTES))
+    if faults is not None:
+        app = FaultMiddleware(app, faults, seed)
+    app = SecurityMiddleware(app, token=token, served_host=state.config.host)
+    return AccessLogMiddleware(app)
+
+
+def _url_host(host: str) -> str:
+    if host in _WILDCARD_HOSTS:
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+class EmulatorServer:
+    """A local session pool on a real HTTP port. start() blocks until it listens."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.token: str | None = None
+        if self.config.auth:
+            self.token = self.config.token or secrets.token_urlsafe(32)
+        self.endpoint = ""
+        self.ca_file: Path | None = None
+        self.sandbox: SandboxKind | None = None
+        self._thread: threading.Thread | None = None
+        self._server: uvicorn.Server | None = None
+        self._state: EmulatorState | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._temp_dirs: list[Path] = []
+
+    @property
+    def state(self) -> EmulatorState | None:
+        """The running pool and settings (for benchmarks and diagnostics)."""
+        return self._state
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already started")
+        try:
+            self._launch()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self) -> None:
+        config = self.config
+        faults = parse_faults(config.faults) if config.faults else None
+        if faults is not None:
+            logging.getLogger("uvicorn.error").addFilter(DroppedConnectionFilter())
+        self.sandbox = resolve_sandbox(config.sandbox)
+        remove_orphaned_temp_dirs()
+        pid = os.getpid()
+        runtime_root = Path(
+            tempfile.mkdtemp(prefix=f"{_RUNTIME_PREFIX}{pid}-", dir=_runtime_base())
+        )
+        self._temp_dirs.append(runtime_root)
+        if config.data_dir is None:
+            data_root = Path(tempfile.mkdtemp(prefix=f"{_DATA_PREFIX}{pid}-"))
+            self._temp_dirs.append(data_root)
+        else:
+            data_root = config.data_dir.expanduser().resolve()
+            data_root.mkdir(parents=True, exist_ok=True)
+        tls = make_tls_files(runtime_root / "tls", config.host) if config.tls else None
+        self.ca_file = tls.ca_file if tls else None
+        sock = self._bind()
+        port = sock.getsockname()[1]
+        self.endpoint = f"{'https' if tls else 'http'}://{_url_host(config.host)}:{port}"
+        self._thread = threading.Thread(
+            target=asyncio.run,
+            args=(self._serve(sock, data_root, runtime_root, tls, faults),),
+            name="dstui-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        if not self._ready.wait(_START_TIMEOUT_S):
+            raise RuntimeError("the emulator did not start in time")
+        if self._error is not None:
+            raise self._error
+
+    def _bind(self) -> socket.socket:
+        host = self.config.host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((host, self.config.port))
+        except OSError:
+            sock.close()
+            raise
+        sock.set_inheritable(False)
+        return sock
+
+    async def _serve(
+        self,
+        sock: socket.socket,
+        data_root: Path,
+        runtime_root: Path,
+        tls: TlsFiles | None,
+        faults: FaultPlan | None,
+    ) -> None:
+        config = self.config
+        state: EmulatorState | None = None
+        try:
+            interpreter = await probe_interpreter(config.kernel_python)
+            assert self.sandbox is not None
+            policy = SandboxPolicy(
+                kind=self.sandbox,
+                egress=config.egress,
+                python=interpreter.executable,
+                python_prefixes=interpreter.prefixes,
+                memory_limit_mb=config.memory_limit_mb,
+                cpu_limit_s=config.cpu_limit_s,
+            )
+            pool = SessionPool(
+                policy=policy,
+                data_root=data_root,
+                runtime_root=runtime_root,
+                cooldown_s=config.cooldown_s,
+                max_sessions=config.max_sessions,
+                ready_sessions=config.ready_sessions,
+            )
+            state = EmulatorState(config, pool, interpreter, started_at=utc_now())
+            self._state = state
+            await pool.start()
+            app = build_app(state, token=self.token, faults=faults, seed=config.seed)
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="off",
+                    loop="asyncio",
+                    http="h11",
+                    timeout_graceful_shutdown=2,
+                    ssl_certfile=str(tls.cert_file) if tls else None,
+                    ssl_keyfile=str(tls.key_file) if tls else None,
+                )
+            )
+            self._server = server
+            serving = asyncio.create_task(server.serve(sockets=[sock]))
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.01)
+            self._ready.set()
+            await serving
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._ready.set()
+            sock.close()
+            if state is not None:
+                await state.close()
+
+    def stop(self) -> None:
+        """Stop serving, kill every kernel, remove temporary files. Safe to call twice."""
+        if self._server is not None:
+            self._server.should_exit = True
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(_STOP_TIMEOUT_S)
+            if thread.is_alive():
+                logger.error("the emulator thread did not stop in %s s", _STOP_TIMEOUT_S)
+        for directory in self._temp_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+        self._temp_dirs.clear()
+        self._server = None
+
+    def __enter__(self) -> EmulatorServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
