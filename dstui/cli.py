@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import traceback
 import warnings
@@ -27,16 +28,17 @@ from dstui.api.errors import DynamicSessionsError, redact
 from dstui.commands import execute, files, pool, sessions, settings
 from dstui.commands.context import ClientFactory, CommandEnv, CommandError
 from dstui.commands.logs import diagnostics
-from dstui.config import AUTH_KINDS, TOKEN_ENV_VAR, ConfigError
+from dstui.config import AUTH_KINDS, CA_FILE_ENV_VAR, TOKEN_ENV_VAR, ConfigError
 
 Handler = Callable[[CommandEnv], Coroutine[Any, Any, int]]
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool cut off by `| head`
 
 _LIFETIME_NOTE = (
-    "Any call that names a session identifier (show, exec, files ...) resets that session's "
-    "idle cooldown, and exec or a file upload with an unknown identifier starts a new session."
+    "Running code or touching files (exec, files ...) resets that session's idle cooldown, "
+    "and exec or a file upload with an unknown identifier starts a new session."
 )
 _ENV_HELP = """\
 environment:
@@ -46,6 +48,8 @@ environment:
   DSTUI_TOKEN     bearer token for --auth token (never passed on the command line)
   DSTUI_TOKEN_FILE
                   file holding the bearer token for --auth token
+  DSTUI_CA_FILE   CA certificate file to trust for https, as --ca-file
+  SSL_CERT_FILE   also honoured (by httpx) when no CA file is configured
   DSTUI_CONFIG    config file (default: see `dstui config path`)
 """
 
@@ -94,6 +98,13 @@ def _common_options() -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--token-file", metavar="PATH", type=Path, help="file holding a bearer token (--auth token)"
+    )
+    group.add_argument(
+        "--ca-file",
+        metavar="PATH",
+        type=Path,
+        help="trust this CA certificate (PEM) instead of the system's, e.g. the one "
+        f"`dstui emulator --tls` prints (else ${CA_FILE_ENV_VAR}, else the profile's ca_file)",
     )
     group.add_argument("--profile", metavar="NAME", help="profile from the config file")
     group.add_argument("--json", action="store_true", help="print stable JSON instead of text")
@@ -164,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
         "show",
         sessions.show_session,
         "show one session",
-        "Resets the session's idle cooldown.",
+        "Does not start a session; whether reading one counts as activity is up to the service "
+        "(the local emulator does not count it).",
     )
     identifier(sub)
     sub.add_argument("--management", action="store_true", help="use POST /.management/getSession")
@@ -319,6 +331,7 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
     parser = build_parser()
     try:
         args, extras = parser.parse_known_args(argv)
+        _take_late_code(args, extras)
         if extras and args.command != "emulator":
             parser.error(f"unrecognized arguments: {' '.join(extras)}")
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
@@ -340,6 +353,15 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
         return _guarded(env, partial(asyncio.run, handler(env)), verbose=verbose)
 
 
+def _take_late_code(args: argparse.Namespace, extras: list[str]) -> None:
+    """`dstui exec ID --timeout 5 CODE`: argparse gives an optional positional (CODE) its empty
+    match before the options, leaving the code over as an unknown argument; take it back."""
+    if args.command != "exec" or args.code is not None or len(extras) != 1:
+        return
+    if extras[0] == "-" or not extras[0].startswith("-"):
+        args.code = extras.pop()
+
+
 def _guarded(env: CommandEnv, run: Callable[[], int], *, verbose: bool) -> int:
     """Run a command; every failure becomes a short message on stderr and exit code 2."""
     try:
@@ -347,6 +369,10 @@ def _guarded(env: CommandEnv, run: Callable[[], int], *, verbose: bool) -> int:
     except KeyboardInterrupt:
         env.note("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (`| head`): stop quietly, as other tools do.
+        _discard_further_output(env.stdout)
+        return EXIT_BROKEN_PIPE
     except DynamicSessionsError as exc:
         _report(env.stderr, exc.message, exc.hint, _error_ids(exc))
     except (CommandError, ConfigError) as exc:
@@ -359,6 +385,19 @@ def _guarded(env: CommandEnv, run: Callable[[], int], *, verbose: bool) -> int:
         if not verbose:
             env.note("run with --verbose for details")
     return EXIT_ERROR
+
+
+def _discard_further_output(stream: TextIO) -> None:
+    """Point the stream's descriptor at /dev/null, so the flush at exit cannot fail again."""
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
 
 
 def _report(stream: TextIO, message: str, hint: str = "", ids: str = "") -> None:

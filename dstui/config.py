@@ -10,6 +10,7 @@ endpoint = "https://eastus.dynamicsessions.io/subscriptions/.../sessionPools/poo
 api_version = "2025-10-02-preview"
 auth = "default"            # default | cli | device-code | managed-identity | token | none
 token_file = "~/.config/dstui/prod.token"   # only with auth = "token"
+ca_file = "~/emulator-ca.pem"   # trust this CA (e.g. `dstui emulator --tls`), not the system's
 
 [tui]
 theme = "dstui-dark"
@@ -40,8 +41,9 @@ ENDPOINT_ENV_VARS = ("DSTUI_ENDPOINT", "POOL_MANAGEMENT_ENDPOINT", "ACA_POOL_MAN
 PROFILE_ENV_VAR = "DSTUI_PROFILE"
 TOKEN_ENV_VAR = "DSTUI_TOKEN"
 TOKEN_FILE_ENV_VAR = "DSTUI_TOKEN_FILE"
+CA_FILE_ENV_VAR = "DSTUI_CA_FILE"
 
-_PROFILE_KEYS = frozenset({"endpoint", "api_version", "auth", "token_file"})
+_PROFILE_KEYS = frozenset({"endpoint", "api_version", "auth", "token_file", "ca_file"})
 _TUI_KEYS = frozenset({"theme", "auto_refresh_s", "download_dir", "keymap"})
 _TOP_KEYS = frozenset({"default_profile", "profiles", "tui"})
 _SECRET_KEYS = frozenset({"token", "access_token", "password", "secret", "client_secret"})
@@ -76,6 +78,7 @@ class Profile:
     api_version: str | None = None
     auth: str | None = None
     token_file: Path | None = None
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,13 @@ class Connection:
     token_file: Path | None
     source: str | None  # "flag", an env var name, "profile:<name>", or None when unset
     profile: str | None
+    # A CA bundle to trust instead of the system's (an emulator started with --tls).
+    ca_file: Path | None = None
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """What SessionsClient(verify=...) takes: the CA file, or True for the default trust."""
+        return str(self.ca_file) if self.ca_file is not None else True
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -158,12 +168,14 @@ def _parse_profile(path: Path, name: str, body: dict[str, Any]) -> Profile:
     if auth is not None and auth not in AUTH_KINDS:
         raise ConfigError(path, f"{prefix}.auth", f"must be one of {', '.join(AUTH_KINDS)}")
     token_file = _optional_str(path, f"{prefix}.token_file", body.get("token_file"))
+    ca_file = _optional_str(path, f"{prefix}.ca_file", body.get("ca_file"))
     return Profile(
         name=name,
         endpoint=_optional_str(path, f"{prefix}.endpoint", body.get("endpoint")),
         api_version=_optional_str(path, f"{prefix}.api_version", body.get("api_version")),
         auth=auth,
         token_file=_relative_to(path, token_file) if token_file else None,
+        ca_file=_relative_to(path, ca_file) if ca_file else None,
     )
 
 
@@ -225,6 +237,7 @@ def resolve_connection(
     profile_flag: str | None = None,
     *,
     token_file_flag: Path | None = None,
+    ca_file_flag: Path | None = None,
     config: Config | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Connection:
@@ -232,7 +245,7 @@ def resolve_connection(
 
     Endpoint: --endpoint, then DSTUI_ENDPOINT, POOL_MANAGEMENT_ENDPOINT,
     ACA_POOL_MANAGEMENT_ENDPOINT, then the profile (--profile, DSTUI_PROFILE, default_profile).
-    The profile's api_version/auth/token_file apply when the profile was named explicitly or
+    The profile's api_version/auth/token_file/ca_file apply when the profile was named explicitly or
     supplied the endpoint, so a default profile never mixes its credentials into an endpoint
     given on the command line. Without a configured auth kind: a token file means "token"; a
     loopback endpoint means "token" when DSTUI_TOKEN is set, else "none"; anything else
@@ -266,11 +279,13 @@ def resolve_connection(
         else None
     )
 
-    token_file_env = env.get(TOKEN_FILE_ENV_VAR, "").strip()
     token_file = (
         token_file_flag
-        or (Path(token_file_env).expanduser() if token_file_env else None)
+        or _env_path(env, TOKEN_FILE_ENV_VAR)
         or (applied.token_file if applied else None)
+    )
+    ca_file = (
+        ca_file_flag or _env_path(env, CA_FILE_ENV_VAR) or (applied.ca_file if applied else None)
     )
     auth = auth_flag or (applied.auth if applied else None)
     if auth is None:
@@ -284,7 +299,13 @@ def resolve_connection(
         token_file=token_file,
         source=source,
         profile=applied.name if applied else None,
+        ca_file=ca_file,
     )
+
+
+def _env_path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    return Path(value).expanduser() if value else None
 
 
 def _pick_endpoint(flag: str | None, env: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -1,4 +1,4 @@
-"""The layers stay visible: the client and the emulator never drag the UI in, widgets never talk HTTP."""
+"""The layers stay visible: client and emulator never pull in the UI; widgets never talk HTTP."""
 
 from __future__ import annotations
 

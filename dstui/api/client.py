@@ -591,22 +591,33 @@ class SessionsClient:
             identifier=identifier,
             headers=_RAW_BODY_HEADERS,
         )
-        response = await self._http.send(call, stream=True)
-        try:
-            await write_atomically(
-                _body_chunks(response, "download file"),
-                target,
-                overwrite=overwrite,
-                total=_content_length(response),
-                progress=progress,
-            )
-        except DestinationExistsError:
-            raise
-        except OSError as exc:
-            raise LocalFileError(f"cannot write {target}: {exc.strerror or exc}") from exc
-        finally:
-            await response.aclose()
-        return target
+        policy = self._http.retry
+        started, failures = policy.clock(), 0
+        while True:
+            response = await self._http.send(call, stream=True)
+            try:
+                await write_atomically(
+                    _body_chunks(response, "download file"),
+                    target,
+                    overwrite=overwrite,
+                    total=_content_length(response),
+                    progress=progress,
+                )
+                return target
+            except TransportError:
+                # Cut off mid-body: the partial file is gone already, so fetch it all again.
+                failures += 1
+                delay = policy.next_delay(failures, started)
+                if delay is None:
+                    raise
+            except DestinationExistsError:
+                raise
+            except OSError as exc:
+                raise LocalFileError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            finally:
+                await response.aclose()
+            logger.debug("download file: cut off, fetching again in %.2f s", delay)
+            await policy.sleep(delay)
 
     async def read_file(
         self, identifier: str, name: str, *, path: str = "", max_bytes: int = 1_048_576

@@ -20,6 +20,7 @@ from dstui.api.errors import (
     DynamicSessionsError,
     MalformedResponseError,
     RequestTimeoutError,
+    RequestValidationError,
     TransportError,
     api_error_from_response,
     body_excerpt,
@@ -32,6 +33,12 @@ logger = logging.getLogger("dstui.api")
 
 ERROR_BODY_LIMIT = 64 * 1024
 USER_AGENT = f"dstui/{__version__}"
+
+_CA_FILE_HINT = (
+    "Give the CA certificate that signed the endpoint's certificate (PEM): --ca-file or "
+    "DSTUI_CA_FILE for the dstui command, verify=PATH for SessionsClient. "
+    "`dstui emulator --tls` prints the path of its CA file."
+)
 
 RequestBody = httpx.AsyncByteStream | bytes
 BodyFactory = Callable[[], tuple[RequestBody, Mapping[str, str]]]
@@ -107,6 +114,10 @@ class Requester:
             began = time.perf_counter()
             try:
                 response = await self._client.send(request, stream=True)
+                if response.status_code < 400 and not stream:
+                    # Inside the try: a body cut off mid-way is retried like any connection
+                    # failure (idempotent calls only; the answer shows the request arrived).
+                    await _read_and_close(response)
             except httpx.TransportError as exc:
                 error = _transport_error(call, exc)
                 failures += 1
@@ -120,6 +131,8 @@ class Requester:
                     raise error from exc
                 await self._retry.sleep(delay)
                 continue
+            except httpx.DecodingError as exc:
+                raise _transport_error(call, exc) from exc
             status = response.status_code
             if status == 401 and self._auth is not None and not refreshed:
                 self._log(call, "401, refreshing the token", began, failures, 0.0)
@@ -143,13 +156,6 @@ class Requester:
                 await self._retry.sleep(delay)
                 continue
             self._log(call, str(status), began, failures, None)
-            if not stream:
-                try:
-                    await response.aread()
-                except httpx.HTTPError as exc:
-                    raise _transport_error(call, exc) from exc
-                finally:
-                    await response.aclose()
             return response
 
     async def _build(self, call: Call, client_request_id: str) -> httpx.Request:
@@ -188,10 +194,29 @@ class Requester:
 
 
 def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
-    """A CA bundle path (e.g. the emulator's) becomes a context; httpx deprecates plain paths."""
-    if isinstance(verify, str):
+    """A CA bundle path (e.g. the emulator's) becomes a context that trusts only it; httpx
+    deprecates plain paths. With True, httpx trusts certifi's bundle, or SSL_CERT_FILE if set."""
+    if not isinstance(verify, str):
+        return verify
+    try:
         return ssl.create_default_context(cafile=verify)
-    return verify
+    except OSError as exc:  # ssl.SSLError is one too: not PEM, no certificate in it
+        reason = exc.strerror or str(exc)
+        raise RequestValidationError(
+            f"cannot use the CA file {verify}: {reason}", hint=_CA_FILE_HINT
+        ) from None
+
+
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """True when the TLS handshake failed because the server's certificate is not trusted."""
+    cause: BaseException | None = exc
+    for _ in range(8):  # httpx and httpcore each wrap the ssl error once
+        if cause is None:
+            return False
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _transport_error(call: Call, exc: httpx.HTTPError) -> DynamicSessionsError:
@@ -202,7 +227,19 @@ def _transport_error(call: Call, exc: httpx.HTTPError) -> DynamicSessionsError:
     if isinstance(exc, httpx.DecodingError):
         return MalformedResponseError(f"{call.what}: the answer could not be decoded: {exc}")
     detail = str(exc) or type(exc).__name__
+    if _untrusted_certificate(exc):
+        return TransportError(
+            f"{call.what}: the certificate of {host} is not trusted: {detail}",
+            hint=_CA_FILE_HINT,
+        )
     return TransportError(f"{call.what}: could not talk to {host}: {detail}")
+
+
+async def _read_and_close(response: httpx.Response) -> None:
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
 
 
 async def _read_bounded(response: httpx.Response, limit: int = ERROR_BODY_LIMIT) -> bytes:

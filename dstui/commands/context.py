@@ -39,7 +39,12 @@ def make_client(connection: Connection, environ: Mapping[str, str] | None = None
     uses_env_token = connection.auth == "token" and connection.token_file is None
     token = env.get(TOKEN_ENV_VAR) if uses_env_token else None
     provider = make_token_provider(connection.auth, token=token, token_file=connection.token_file)
-    return SessionsClient(connection.endpoint, api_version=connection.api_version, auth=provider)
+    return SessionsClient(
+        connection.endpoint,
+        api_version=connection.api_version,
+        auth=provider,
+        verify=connection.tls_verify,
+    )
 
 
 def missing_endpoint_error(environ: Mapping[str, str] | None = None) -> CommandError:
@@ -75,12 +80,14 @@ class CommandEnv:
     def connection(self) -> Connection:
         if self._connection is None:
             token_file: Path | None = getattr(self.args, "token_file", None)
+            ca_file: Path | None = getattr(self.args, "ca_file", None)
             self._connection = resolve_connection(
                 getattr(self.args, "endpoint", None),
                 getattr(self.args, "api_version", None),
                 getattr(self.args, "auth", None),
                 getattr(self.args, "profile", None),
                 token_file_flag=token_file,
+                ca_file_flag=ca_file,
                 config=self.config,
                 environ=self.environ,
             )

@@ -76,24 +76,11 @@ async def put_file(env: CommandEnv) -> int:
     return 0
 
 
-def download_target(name: str, output: str | None) -> Path:
-    """`-o` as given; an existing folder (or none given) receives the remote name."""
-    if output is None:
-        return Path.cwd() / name
-    target = Path(output).expanduser()
-    if target.is_dir():
-        return target / name
-    if not target.parent.is_dir():
-        raise CommandError(
-            f"cannot save to {target}: folder {target.parent} does not exist",
-            "create the folder first or choose another -o",
-        )
-    return target
-
-
 async def get_file(env: CommandEnv) -> int:
     name: str = env.args.name
-    target = download_target(name, env.args.output)
+    # A folder (the current one by default) receives the remote name; the client checks it.
+    output: str | None = env.args.output
+    target = Path(output).expanduser() if output is not None else Path.cwd()
     bar = progress_for(env.stderr, f"downloading {name}", enabled=not env.json)
     async with env.client() as client:
         try:

@@ -52,6 +52,7 @@ async def show_settings(env: CommandEnv) -> int:
         ("api version", connection["api_version"]),
         ("auth", connection["auth"]),
         ("token file", connection["token_file"] or "-"),
+        ("ca file", connection["ca_file"] or "-"),
         (TOKEN_ENV_VAR, settings["token_env"]),
         ("profile", connection["profile"] or "-"),
         ("default profile", settings["default_profile"] or "-"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import shlex
 import signal
@@ -16,6 +15,7 @@ from dstui.emulator.config import EmulatorConfig
 from dstui.emulator.faults import FaultSpecError, parse_faults
 from dstui.emulator.interpreter import InterpreterError
 from dstui.emulator.sandbox import SandboxUnavailable
+from dstui.emulator.security import is_loopback_name
 from dstui.emulator.server import EmulatorServer
 
 
@@ -122,21 +122,13 @@ def _announce(server: EmulatorServer) -> None:
         lines.append("authentication: off (--no-auth)")
     if server.ca_file is not None:
         lines.append(f"CA certificate: {server.ca_file}")
+        exports.append(f"export DSTUI_CA_FILE={shlex.quote(str(server.ca_file))}")
         exports.append(f"export SSL_CERT_FILE={shlex.quote(str(server.ca_file))}")
         exports.append(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(server.ca_file))}")
-    if not _is_loopback(server.config.host):
+    if not is_loopback_name(server.config.host):
         warning = "WARNING: listening beyond this machine; whoever reaches it can run code"
         lines.append(warning + ("" if server.token else ", and --no-auth lets anyone in"))
     print("\n".join([*lines, "", *exports, "", "Ctrl-C stops the emulator."]), flush=True)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from jupyter_client.asynchronous import AsyncKernelClient
 
 from dstui.emulator.results import BOOTSTRAP_CODE, KernelOutput
-from dstui.emulator.sandbox import SandboxPolicy
+from dstui.emulator.sandbox import KERNEL_GUARD_CODE, SandboxPolicy
 
 _PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 _INTERRUPT_GRACE_S = 5.0
@@ -85,7 +85,8 @@ class Kernel:
         self._client = client
         try:
             await self._wait_ready(timeout)
-            outcome = await self.execute(BOOTSTRAP_CODE, timeout, store_history=False)
+            setup = BOOTSTRAP_CODE + KERNEL_GUARD_CODE
+            outcome = await self.execute(setup, timeout, store_history=False)
         except BaseException:
             await self.stop()
             raise

@@ -26,8 +26,12 @@ from dstui.emulator.pool import Session
 _CHUNK = 1024 * 1024
 
 
-def session_files(session: Session) -> SessionFiles:
-    return SessionFiles(session.container.data_dir)
+def open_files(call: Call) -> tuple[SessionFiles, list[str]]:
+    """The files of the request's session (opened, so its cooldown restarts) and the directory
+    its `path` query names."""
+    session, _ = call.open_session()
+    parts = directory_parts(call.request.query_params.get("path"))
+    return SessionFiles(session.container.data_dir), parts
 
 
 def execution_headers(record: ExecutionRecord) -> dict[str, str]:
@@ -68,9 +72,8 @@ async def _read_chunks(fd: int) -> AsyncIterator[bytes]:
 
 
 def download(call: Call, name: str) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    fd, info = session_files(session).open_read(parts, file_name(name))
+    files, parts = open_files(call)
+    fd, info = files.open_read(parts, file_name(name))
     headers = {
         "Content-Length": str(info.st_size),
         "Last-Modified": formatdate(info.st_mtime, usegmt=True),

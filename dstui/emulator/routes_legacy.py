@@ -7,8 +7,8 @@ from starlette.responses import Response
 from dstui.emulator.dispatch import Call, RouteSpec
 from dstui.emulator.envelopes import json_response, legacy_file_list
 from dstui.emulator.executions import render_legacy
-from dstui.emulator.files import directory_parts, file_name
-from dstui.emulator.routes_common import download, execute, session_files
+from dstui.emulator.files import file_name
+from dstui.emulator.routes_common import download, execute, open_files
 from dstui.emulator.uploads import receive_upload
 
 
@@ -18,16 +18,14 @@ async def execute_code(call: Call) -> Response:
 
 
 async def upload_file(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    entry = await receive_upload(call.request, session_files(session), parts)
+    files, parts = open_files(call)
+    entry = await receive_upload(call.request, files, parts)
     return json_response(legacy_file_list([entry.render_legacy()]))
 
 
 async def list_files(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    entries = [e for e in session_files(session).entries(parts) if not e.is_dir]
+    files, parts = open_files(call)
+    entries = [e for e in files.entries(parts) if not e.is_dir]
     return json_response(legacy_file_list([entry.render_legacy() for entry in entries]))
 
 
@@ -36,16 +34,14 @@ async def get_file_content(call: Call) -> Response:
 
 
 async def get_file(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    entry = session_files(session).stat(parts, file_name(call.params["name"]))
+    files, parts = open_files(call)
+    entry = files.stat(parts, file_name(call.params["name"]))
     return json_response(legacy_file_list([entry.render_legacy()]))
 
 
 async def delete_file(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    session_files(session).delete(parts, file_name(call.params["name"]))
+    files, parts = open_files(call)
+    files.delete(parts, file_name(call.params["name"]))
     return json_response({"message": "file deleted successfully"})
 
 

@@ -8,13 +8,13 @@ from dstui.api.constants import SESSIONS_PAGE_SIZE
 from dstui.emulator.dispatch import Call, RouteSpec
 from dstui.emulator.envelopes import ApiError, json_response, timestamp
 from dstui.emulator.executions import render_new
-from dstui.emulator.files import directory_parts, file_name
+from dstui.emulator.files import file_name
 from dstui.emulator.routes_common import (
     download,
     execute,
     execution_headers,
     next_page_link,
-    session_files,
+    open_files,
     session_view,
 )
 from dstui.emulator.uploads import receive_upload
@@ -42,31 +42,25 @@ async def get_execution(call: Call) -> Response:
 
 
 async def list_files(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    entries = session_files(session).entries(parts, recursive=call.flag("recursive"))
+    files, parts = open_files(call)
+    entries = files.entries(parts, recursive=call.flag("recursive"))
     return json_response({"value": [entry.render() for entry in entries], "nextLink": None})
 
 
 async def upload_file(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    entry = await receive_upload(call.request, session_files(session), parts)
+    files, parts = open_files(call)
+    entry = await receive_upload(call.request, files, parts)
     return json_response(entry.render())
 
 
 async def get_file(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    return json_response(
-        session_files(session).stat(parts, file_name(call.params["name"])).render()
-    )
+    files, parts = open_files(call)
+    return json_response(files.stat(parts, file_name(call.params["name"])).render())
 
 
 async def delete_file(call: Call) -> Response:
-    session, _ = call.open_session()
-    parts = directory_parts(call.request.query_params.get("path"))
-    session_files(session).delete(parts, file_name(call.params["name"]))
+    files, parts = open_files(call)
+    files.delete(parts, file_name(call.params["name"]))
     return Response(status_code=204)
 
 

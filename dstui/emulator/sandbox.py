@@ -22,6 +22,17 @@ _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", 
 # Hidden even though /etc is visible: credentials and host keys.
 _SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
 _SECRET_DIRS = ("/etc/ssh", "/etc/ssl/private")
+# Run in every kernel at start. Without bubblewrap the kernel's parent-death signal is SIGTERM,
+# so it can take its process group (every process the session's code started) down with it;
+# under bubblewrap the PID namespace already ends with the sandbox.
+KERNEL_GUARD_CODE = """
+def _dstui_die_with_the_emulator():
+    import os, signal
+    signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
+
+_dstui_die_with_the_emulator()
+del _dstui_die_with_the_emulator
+"""
 _NOT_ISOLATED_WARNING = (
     "bubblewrap is not in use: kernel sessions are NOT isolated from each other or from this "
     "machine (separate working directories only). Install bubblewrap for isolation."
@@ -101,7 +112,10 @@ class SandboxPolicy:
         args: list[str] = []
         setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
         if setpriv:
-            args += [setpriv, "--pdeathsig", "KILL"]
+            # The kernel leads its own process group (see Kernel.start): SIGTERM lets it kill
+            # that group (KERNEL_GUARD_CODE); bubblewrap's PID namespace needs no help.
+            death_signal = "KILL" if self.kind == "bwrap" else "TERM"
+            args += [setpriv, "--pdeathsig", death_signal]
         if prlimit:
             args += [prlimit, f"--as={self.memory_limit_mb * 1024 * 1024}"]
             if self.cpu_limit_s:

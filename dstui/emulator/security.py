@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dstui.emulator.envelopes import ApiError, error_response
 
-_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 def _host_name(host_header: str) -> str:
@@ -31,21 +31,27 @@ def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def is_loopback_name(host: str) -> bool:
+    """`localhost`, `*.localhost` or a loopback address (IPv6 with or without brackets)."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    address = _ip(name)
+    return address is not None and address.is_loopback
+
+
 def host_allowed(host_header: str | None, served_host: str) -> bool:
     """Loopback names and addresses, or the host the emulator was told to serve (any port)."""
     if not host_header:
         return False
     name = _host_name(host_header)
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    address = _ip(name)
-    if address is not None and address.is_loopback:
+    if is_loopback_name(name):
         return True
     served = served_host.strip("[]").lower()
     if name == served:
         return True
     # Bound to every interface: IP literals are fine (DNS rebinding needs a name).
-    return served in _WILDCARD_HOSTS and address is not None
+    return served in WILDCARD_HOSTS and _ip(name) is not None
 
 
 class SecurityMiddleware:

@@ -27,7 +27,7 @@ from dstui.emulator.routes_legacy import ROUTES as LEGACY_ROUTES
 from dstui.emulator.routes_management import ROUTES as MANAGEMENT_ROUTES
 from dstui.emulator.routes_new import ROUTES as NEW_ROUTES
 from dstui.emulator.sandbox import SandboxKind, SandboxPolicy, resolve_sandbox
-from dstui.emulator.security import SecurityMiddleware
+from dstui.emulator.security import WILDCARD_HOSTS, SecurityMiddleware
 from dstui.emulator.state import EmulatorState
 from dstui.emulator.tls import TlsFiles, make_tls_files
 
@@ -35,7 +35,6 @@ logger = logging.getLogger("dstui.emulator")
 
 _START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 30.0
-_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 _RUNTIME_PREFIX = "dstui-rt-"
 _DATA_PREFIX = "dstui-emulator-"
 # mkdtemp name (~25) + "/" + container (16) + "/kernel-N" (9) must stay under 107.
@@ -80,7 +79,7 @@ def build_app(
 
 
 def _url_host(host: str) -> str:
-    if host in _WILDCARD_HOSTS:
+    if host in WILDCARD_HOSTS:
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import trustme
 
+from dstui.emulator.security import WILDCARD_HOSTS
+
 
 @dataclass(frozen=True)
 class TlsFiles:
@@ -17,7 +19,7 @@ class TlsFiles:
 
 def make_tls_files(directory: Path, host: str) -> TlsFiles:
     names = ["127.0.0.1", "localhost", "::1"]
-    if host not in ("", "0.0.0.0", "::") and host not in names:
+    if host not in WILDCARD_HOSTS and host not in names:
         names.append(host)
     ca = trustme.CA(organization_name="dstui emulator")
     cert = ca.issue_cert(*names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,14 @@ from dstui.api import (
     DestinationExistsError,
     DynamicSessionsError,
     ExecutionStatus,
+    RetryPolicy,
+    ServerError,
     SessionsClient,
     StaticTokenProvider,
+    TransportError,
     new_identifier,
 )
-from dstui.emulator import EmulatorServer
+from dstui.emulator import EmulatorConfig, EmulatorServer
 
 
 async def test_execute_sync_and_async(emulator_client: SessionsClient) -> None:
@@ -119,3 +123,38 @@ async def test_concurrent_executions_in_separate_sessions(
     assert len({r.session_guid for r in results}) == 3
     for identifier in identifiers:
         await emulator_client.delete_session(identifier)
+
+
+@pytest.fixture(scope="module")
+def faulty_emulator() -> Iterator[EmulatorServer]:
+    """Injected 429/500/503 answers and dropped connections, in a fixed (seeded) order."""
+    config = EmulatorConfig(
+        auth=False, ready_sessions=0, faults="429=0.1,500=0.15,503=0.1,drop=0.15", seed=11
+    )
+    with EmulatorServer(config) as server:
+        yield server
+
+
+async def test_client_rides_out_faults_and_never_runs_code_twice(
+    faulty_emulator: EmulatorServer,
+) -> None:
+    """Reads are retried until they succeed; an execution is retried only after a 429 (the
+    service ran nothing), so the code ran exactly once per success plus once per answer lost
+    on a dropped connection (the fault drops the answer after the code ran)."""
+    policy = RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05, total_budget_s=60)
+    identifier = new_identifier()
+    outcomes: list[str] = []
+    async with SessionsClient(faulty_emulator.endpoint, auth=None, retry=policy) as client:
+        for _ in range(12):
+            try:
+                await client.execute(identifier, "open('runs', 'a').write('x')")
+                outcomes.append("ok")
+            except ServerError:
+                outcomes.append("5xx")  # injected before the route: nothing ran
+            except TransportError:
+                outcomes.append("dropped")  # injected after the route: the code ran
+        for _ in range(5):
+            assert (await client.list_sessions_page()).sessions
+        runs = await client.read_file(identifier, "runs")
+    assert {"ok", "5xx", "dropped"} <= set(outcomes), outcomes
+    assert len(runs) == outcomes.count("ok") + outcomes.count("dropped")

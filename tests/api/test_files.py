@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from dstui.api import (
     DestinationExistsError,
     LocalFileError,
     RequestValidationError,
+    RetryPolicy,
     SessionsClient,
     StaticTokenProvider,
     TransportError,
@@ -171,6 +173,30 @@ async def test_error_mid_stream_leaves_no_file(workdir: Path) -> None:
         with pytest.raises(TransportError, match="broke off"):
             await client.download_file("abcd-1", "data.bin", workdir / "out.bin")
     assert _leftovers(workdir) == []
+
+
+async def test_download_cut_off_mid_stream_is_fetched_again(
+    workdir: Path, policy: RetryPolicy
+) -> None:
+    class CutOff(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"x" * 1000
+            raise httpx.RemoteProtocolError("peer closed connection")
+
+    payload = b"y" * 5000
+    recorder = queue(
+        httpx.Response(200, stream=CutOff(), headers={"content-length": "5000"}),
+        httpx.Response(200, content=payload),
+    )
+    seen: list[int] = []
+    async with make_client(recorder, policy=policy) as client:
+        target = await client.download_file(
+            "abcd-1", "data.bin", workdir, progress=lambda done, total: seen.append(done)
+        )
+    assert len(recorder.sent) == 2
+    assert target.read_bytes() == payload
+    assert _leftovers(workdir) == ["data.bin"]
+    assert seen[-1] == len(payload)
 
 
 async def test_cancelled_download_leaves_no_file(workdir: Path) -> None:

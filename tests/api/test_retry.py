@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,34 @@ async def test_read_error_on_get_is_retried(policy: RetryPolicy) -> None:
     async with make_client(recorder, policy=policy) as client:
         await client.get_pool_metadata()
     assert len(recorder.sent) == 2
+
+
+class _BodyCutOff(httpx.AsyncByteStream):
+    """A 200 whose body breaks off after its first bytes (a connection dropped mid-answer)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"runtimes": ['
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+
+def cut_off() -> httpx.Response:
+    return httpx.Response(200, headers={"content-type": "application/json"}, stream=_BodyCutOff())
+
+
+async def test_body_cut_off_on_get_is_retried(policy: RetryPolicy) -> None:
+    recorder = queue(cut_off(), ok_json(METADATA))
+    async with make_client(recorder, policy=policy) as client:
+        await client.get_pool_metadata()
+    assert len(recorder.sent) == 2
+
+
+async def test_body_cut_off_after_post_executions_is_not_retried(policy: RetryPolicy) -> None:
+    # The answer was on its way: the code ran, so it must not be sent again.
+    recorder = queue(cut_off(), ok_json(DONE))
+    async with make_client(recorder, policy=policy) as client:
+        with pytest.raises(TransportError, match="execute code"):
+            await client.execute("abcd-1", "launch_missiles()")
+    assert len(recorder.sent) == 1
 
 
 async def test_upload_after_500_is_not_retried_but_after_429_is(

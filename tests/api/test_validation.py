@@ -204,3 +204,13 @@ async def test_client_level_checks_refuse_before_sending(tmp_path: Path) -> None
 def test_client_constructor_checks(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(RequestValidationError, match=message):
         make_client(queue(), **kwargs)
+
+
+def test_unusable_ca_file_is_refused_with_a_hint(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate")
+    for ca_file in (tmp_path / "missing.pem", not_pem):
+        with pytest.raises(RequestValidationError, match="cannot use the CA file") as caught:
+            make_client(queue(), verify=str(ca_file))
+        assert str(ca_file) in caught.value.message
+        assert "--ca-file" in caught.value.hint

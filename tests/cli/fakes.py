@@ -11,7 +11,6 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from dstui.api import (
-    DestinationExistsError,
     Execution,
     ExecutionStatus,
     ImageResult,
@@ -22,6 +21,7 @@ from dstui.api import (
     Session,
     SessionPage,
 )
+from dstui.api.downloads import resolve_destination
 from dstui.config import Connection
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -142,10 +142,9 @@ class FakeClient:
         overwrite: bool = False,
         progress: Callable[[int, int | None], None] | None = None,
     ) -> Path:
-        if dest.exists() and not overwrite:
-            raise DestinationExistsError(f"{dest} already exists")
-        dest.write_bytes(self.remote[name])
-        return dest
+        target = resolve_destination(dest, name, overwrite=overwrite)
+        target.write_bytes(self.remote[name])
+        return target
 
     async def delete_file(self, identifier: str, name: str, *, path: str = "") -> None:
         self._record("delete_file", identifier, name, path=path)

@@ -105,6 +105,32 @@ def test_exec_success_prints_streams_and_result(run: Runner, fake: FakeClient) -
     assert kwargs["asynchronous"] is False
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("exec", "sess-1", "--timeout", "5", "print(1)"),
+        ("exec", "sess-1", "--async", "--timeout", "5", "print(1)"),
+        ("--json", "exec", "sess-1", "--timeout=5", "print(1)"),
+    ],
+)
+def test_exec_options_may_come_before_the_code(
+    run: Runner, fake: FakeClient, argv: tuple[str, ...]
+) -> None:
+    fake.execution = make_execution(stdout="1\n")
+    result = run(*argv)
+    assert result.code == 0, result.err
+    name, args, kwargs = fake.calls[0]
+    assert (name, args, kwargs["timeout"]) == ("execute", ("sess-1", "print(1)"), 5)
+    assert kwargs["asynchronous"] is ("--async" in argv)
+
+
+def test_exec_still_refuses_stray_arguments(run: Runner, fake: FakeClient) -> None:
+    result = run("exec", "sess-1", "print(1)", "print(2)")
+    assert result.code == 2
+    assert "unrecognized arguments: print(2)" in result.err
+    assert fake.calls == []
+
+
 def test_exec_failure_exits_1(run: Runner, fake: FakeClient) -> None:
     fake.execution = make_execution(
         status=ExecutionStatus.FAILED, stdout="", stderr="ZeroDivisionError\n"

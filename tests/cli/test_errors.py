@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import socket
+import sys
 from collections.abc import Callable
 
 import httpx
@@ -108,6 +110,21 @@ def test_unexpected_exception_is_one_line(
     verbose = run_main("sessions", "list", "--verbose", factory=broken)
     assert "Traceback" in verbose.err  # the details --verbose promises
     assert verbose.err.count("error: unexpected RuntimeError: boom") == 1
+
+
+def test_closed_stdout_ends_quietly(
+    run_main: MainRunner, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dstui ... | head -1`: the reader went away; no error, the usual SIGPIPE exit code."""
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    result = run_main("new-id")
+    assert result.code == 141
+    assert result.err == ""
 
 
 def test_keyboard_interrupt_exits_130(

@@ -11,6 +11,7 @@ import pytest
 
 from dstui.api import ExecutionStatus, SessionsClient
 from dstui.emulator import EmulatorServer
+from tests.api.conftest import EXAMPLES, load_example
 from tests.emulator.conftest import NEW, execute_raw
 
 # A 1x1 PNG, built by hand (matplotlib is not installed here).
@@ -56,6 +57,30 @@ async def test_jupyter_format_results(emulator_client: SessionsClient, ident: st
     for code, expected in cases.items():
         execution = await emulator_client.execute(ident, code, jupyter_format=True)
         assert execution.result == expected, code
+
+
+RESULT_EXAMPLES = sorted(
+    path.stem for path in (EXAMPLES / NEW).glob("CodeExecution_Execute_Result_*.json")
+)
+
+
+@pytest.mark.parametrize("name", RESULT_EXAMPLES)
+async def test_spec_result_examples_replayed_on_the_wire(
+    raw: httpx.AsyncClient, ident: str, name: str
+) -> None:
+    """The example's request body as sent (including one example's misspelt
+    `returnJupyterFormat`) gets the example's answer, apart from ids and timings."""
+    example = load_example(NEW, name)
+    request = example["parameters"]["codeExecutionRequest"]
+    response = await raw.post(
+        "/executions", params={"api-version": NEW, "identifier": ident}, json=request
+    )
+    expected = example["responses"]["200"]["body"]
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["status"], body["executionType"]) == (expected["status"], "Synchronous")
+    for field in ("stdout", "stderr", "executionResult"):
+        assert body["result"][field] == expected["result"][field], field
 
 
 async def test_exception_is_a_failed_execution(emulator_client: SessionsClient, ident: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,11 +98,15 @@ def test_context_manager_and_random_tokens() -> None:
 
 
 @pytest.fixture
-def cli_tmp(tmp_path: Path) -> Path:
-    """TMPDIR of the emulator subprocesses, so a SIGKILLed one leaves nothing in /tmp."""
-    directory = tmp_path / "cli-tmp"
-    directory.mkdir()
-    return directory
+def cli_tmp() -> Iterator[Path]:
+    """TMPDIR of the emulator subprocesses, so a SIGKILLed one leaves nothing in /tmp.
+
+    Short enough for kernel ipc socket paths, so the emulator keeps its runtime dir here too,
+    out of reach of other emulators on this machine (they clean orphans from /tmp).
+    """
+    directory = Path(tempfile.mkdtemp(prefix="emu-", dir="/tmp"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
@@ -142,12 +147,13 @@ def kernel_tree(process: subprocess.Popen[str], endpoint: str, token: str | None
         response = client.post(
             "/executions",
             params={"api-version": NEW, "identifier": "cli-session"},
-            json={"code": "print('up')"},
+            # A process started by the session's code must not outlive the emulator either.
+            json={"code": "import subprocess\nsubprocess.Popen(['sleep', '300'])\nprint('up')"},
         )
     assert response.json()["result"]["stdout"] == "up\n"
-    pids = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
-    assert pids
-    return pids
+    tree = psutil.Process(process.pid).children(recursive=True)
+    assert any(child.name() == "sleep" for child in tree)
+    return [child.pid for child in tree]
 
 
 def test_cli_prints_connection_and_stops_on_sigterm(
@@ -160,6 +166,19 @@ def test_cli_prints_connection_and_stops_on_sigterm(
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0
     assert gone(pids)
+
+
+def test_cli_with_tls_announces_its_ca_file(
+    cli_process: Callable[..., tuple[subprocess.Popen[str], dict[str, str]]],
+) -> None:
+    process, announced = cli_process("--tls", "--ready-sessions", "0")
+    assert announced["DSTUI_ENDPOINT"].startswith("https://127.0.0.1:")
+    ca_file = Path(announced["DSTUI_CA_FILE"])
+    assert ca_file.is_file()
+    assert announced["SSL_CERT_FILE"] == str(ca_file)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    assert not ca_file.exists()
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "none"])
@@ -175,11 +194,11 @@ def test_no_kernel_outlives_a_sigkilled_emulator(
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     assert gone(pids)
-    # Killed, it could not clean up: its session data (in TMPDIR) and its kernel sockets (in
-    # /tmp, as this TMPDIR is too long for ipc paths) are left, with its pid in their names.
+    # Killed, it could not clean up: its session data and its kernel sockets are left in its
+    # TMPDIR, with its pid in their names.
     leftovers = [
         *cli_tmp.glob(f"dstui-emulator-{process.pid}-*"),
-        *Path("/tmp").glob(f"dstui-rt-{process.pid}-*"),
+        *cli_tmp.glob(f"dstui-rt-{process.pid}-*"),
     ]
     assert len(leftovers) == 2
     monkeypatch.setattr(tempfile, "tempdir", str(cli_tmp))
