@@ -1,0 +1,269 @@
+"""TUI benchmarks, measured side by side in one run (headless, 120×36).
+
+1. Start-up to the first frame showing the first page (300 sessions), in a fresh interpreter,
+   against a minimal Textual app that shows a 300-row DataTable. Target: ratio ≤ 1.5.
+2. Scrolling through 10,000 sessions (34 pages of 300): longest event-loop stall ≤ 100 ms,
+   peak RSS ≤ 200 MB.
+3. Key press (ctrl+r) to output painted for `print(1)` against the embedded emulator, minus the
+   time spent inside the client call (the server's own time): ≤ 30 ms.
+
+Usage: python bench/bench_tui.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+T_START = time.perf_counter()
+SIZE = (120, 36)
+
+
+# -- child processes for the start-up comparison ----------------------------------------------
+
+
+def _child_baseline() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            for column in ("identifier", "created", "idle", "expires", "etag", "state"):
+                table.add_column(column)
+            for index in range(300):
+                table.add_row(f"session-{index:05d}", "01-15 09:45", "5s", "4m55s", "etag", "ok")
+            self.call_after_refresh(_report_and_exit, self)
+
+    app = Minimal()
+    RUN_START[0] = time.perf_counter()
+    app.run(headless=True, size=SIZE)
+
+
+RUN_START = [0.0]
+
+
+def _report_and_exit(app: Any) -> None:
+    now = time.perf_counter()
+    print(f"{(now - T_START) * 1000:.1f} {(now - RUN_START[0]) * 1000:.1f}")
+    app.exit()
+
+
+def _child_dstui() -> None:
+    import tempfile
+
+    from dstui.tui.app import DstuiApp
+    from dstui.tui.demo import FakePool, frozen_clock
+    from dstui.tui.settings import AppSettings
+    from dstui.tui.widgets.session_table import SessionsPane
+
+    data = Path(tempfile.mkdtemp(prefix="dstui-bench-"))
+    settings = AppSettings(pool_label="bench", clock=frozen_clock, data_dir=data, test_mode=True)
+    original = SessionsPane.append_page
+
+    def append_page(self: SessionsPane, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.table.row_count >= 300:
+            self.call_after_refresh(_report_and_exit, self.app)
+
+    SessionsPane.append_page = append_page  # type: ignore[method-assign]
+    RUN_START[0] = time.perf_counter()
+    app = DstuiApp(FakePool(session_count=10_000), settings)
+    app.run(headless=True, size=SIZE)
+
+
+def startup_ms(kind: str) -> tuple[float, float]:
+    """(process start → first frame, app start → first frame) in ms, from a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    total, app_only = out.strip().splitlines()[-1].split()
+    return float(total), float(app_only)
+
+
+# -- scrolling through 10,000 sessions ----------------------------------------------------------
+
+
+async def scroll_all() -> tuple[float, float, int, float]:
+    import tempfile
+
+    import psutil  # type: ignore[import-untyped]
+
+    from dstui.tui.app import DstuiApp
+    from dstui.tui.demo import FakePool, frozen_clock
+    from dstui.tui.settings import AppSettings
+
+    data = Path(tempfile.mkdtemp(prefix="dstui-bench-"))
+    settings = AppSettings(pool_label="bench", clock=frozen_clock, data_dir=data, test_mode=True)
+    pool = FakePool(session_count=10_000)
+    app = DstuiApp(pool, settings)
+    process = psutil.Process()
+    worst_stall = 0.0
+    peak_rss = process.memory_info().rss
+    stop = asyncio.Event()
+    stalls: list[tuple[int, int]] = []
+
+    async def watch_loop() -> None:
+        nonlocal worst_stall, peak_rss
+        tick = 0.005
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(tick)
+            stall = time.perf_counter() - before - tick
+            if stall > 0.05:
+                stalls.append((round(stall * 1000), screen.sessions.table.row_count))
+            worst_stall = max(worst_stall, stall)
+            peak_rss = max(peak_rss, process.memory_info().rss)
+
+    started = time.perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        assert screen is not None
+        while screen.sessions.table.row_count < 300:
+            await pilot.pause(0.01)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        # Start-up is measured separately; from here on the user only scrolls.
+        watcher = asyncio.create_task(watch_loop())
+        while True:
+            await pilot.press("ctrl+end")
+            await pilot.app.workers.wait_for_complete()
+            if screen.next_link is None and screen.sessions.table.row_count >= 10_000:
+                break
+        for _ in range(20):  # and back up a little, as a user would
+            await pilot.press("pageup")
+        stop.set()
+        await watcher
+        rows = screen.sessions.table.row_count
+    pages = sum(1 for name, _ in pool.calls if name == "list_sessions_page")
+    elapsed = time.perf_counter() - started
+    if "--verbose" in sys.argv:
+        print("   stalls > 50 ms (ms, rows loaded):", stalls)
+    return worst_stall * 1000, peak_rss / 2**20, rows if pages else 0, elapsed
+
+
+# -- key press to output painted ------------------------------------------------------------
+
+
+async def run_latency(runs: int) -> tuple[float, float, float]:
+    import tempfile
+
+    from dstui.api import SessionsClient, StaticTokenProvider
+    from dstui.emulator import EmulatorConfig, EmulatorServer
+    from dstui.tui.app import DstuiApp
+    from dstui.tui.settings import AppSettings
+    from dstui.tui.widgets.code_pane import CodePane
+
+    server = EmulatorServer(EmulatorConfig(ready_sessions=1))
+    server.start()
+    try:
+        assert server.token is not None
+        client = SessionsClient(server.endpoint, auth=StaticTokenProvider(server.token))
+        inside: list[float] = []
+        execute = client.execute
+
+        async def timed_execute(*args: Any, **kwargs: Any) -> Any:
+            begin = time.perf_counter()
+            try:
+                return await execute(*args, **kwargs)
+            finally:
+                inside.append(time.perf_counter() - begin)
+
+        client.execute = timed_execute  # type: ignore[method-assign]
+        painted: list[float] = []
+        original = CodePane.show_output
+
+        def show_output(self: CodePane, content: Any) -> None:
+            original(self, content)
+            if "Succeeded" in content.plain:
+                self.call_after_refresh(lambda: painted.append(time.perf_counter()))
+
+        CodePane.show_output = show_output  # type: ignore[method-assign]
+        data = Path(tempfile.mkdtemp(prefix="dstui-bench-"))
+        settings = AppSettings(pool_label="bench", data_dir=data, test_mode=True)
+        app = DstuiApp(client, settings)
+        totals: list[float] = []
+        overheads: list[float] = []
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.main_screen
+            assert screen is not None
+            await pilot.app.workers.wait_for_complete()
+            await pilot.press("n", "enter")
+            screen.code.editor.text = "print(1)"
+            for index in range(runs + 1):
+                painted.clear()
+                begin = time.perf_counter()
+                await pilot.press("ctrl+r")
+                while not painted:
+                    await asyncio.sleep(0.001)
+                total = painted[0] - begin
+                if index == 0:
+                    continue  # the first run allocates the session's kernel
+                totals.append(total * 1000)
+                overheads.append((total - inside[-1]) * 1000)
+        CodePane.show_output = original  # type: ignore[method-assign]
+    finally:
+        server.stop()
+    return statistics.median(totals), statistics.median(overheads), max(overheads)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", choices=("baseline", "dstui"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "baseline":
+        _child_baseline()
+        return 0
+    if args.child == "dstui":
+        _child_dstui()
+        return 0
+
+    base: list[tuple[float, float]] = []
+    ours: list[tuple[float, float]] = []
+    for _ in range(args.runs):  # interleaved, so machine noise hits both sides alike
+        base.append(startup_ms("baseline"))
+        ours.append(startup_ms("dstui"))
+    base_total, ours_total = (statistics.median(t for t, _ in runs) for runs in (base, ours))
+    base_app, ours_app = (statistics.median(a for _, a in runs) for runs in (base, ours))
+    ratio = ours_app / base_app
+    print(f"1. start-up to first frame with 300 rows (median of {args.runs}, fresh processes)")
+    print("                                process start   app start")
+    print(f"   minimal Textual + DataTable: {base_total:9.1f} ms {base_app:9.1f} ms")
+    print(f"   dstui (demo pool, page 1)  : {ours_total:9.1f} ms {ours_app:9.1f} ms")
+    print(
+        f"   ratio: {ours_total / base_total:.2f} from process start (imports included), "
+        f"{ratio:.2f} from app start (target ≤ 1.5)"
+    )
+
+    stall_ms, rss_mb, rows, elapsed = asyncio.run(scroll_all())
+    print("2. scrolling through 10,000 sessions (34 pages)")
+    print(f"   rows loaded {rows}, took {elapsed:.1f} s")
+    print(f"   longest event-loop stall {stall_ms:6.1f} ms (target ≤ 100)")
+    print(f"   peak RSS                 {rss_mb:6.1f} MB (target ≤ 200)")
+
+    total_ms, overhead_ms, worst_ms = asyncio.run(run_latency(args.runs))
+    print(f"3. ctrl+r to output painted for print(1), embedded emulator (median of {args.runs})")
+    print(
+        f"   total {total_ms:6.1f} ms; beyond the server call {overhead_ms:5.1f} ms "
+        f"(worst {worst_ms:5.1f}) (target ≤ 30)"
+    )
+    ok = ratio <= 1.5 and stall_ms <= 100 and rss_mb <= 200 and overhead_ms <= 30
+    print("all targets met" if ok else "SOME TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,568 @@
+"""A deterministic, in-memory session pool for `--demo`, snapshots, screenshots and benchmarks.
+
+It implements `dstui.api.protocol.SessionPoolAPI` without any network or kernel: fixed
+identifiers and timestamps, an injected clock, canned execution results for a few known
+snippets, and a small `/mnt/data` tree per session (directories, a binary file, odd names).
+Code is never evaluated; only literal `print(...)` calls and a literal last expression are
+"run", everything else answers with a note saying so.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from dstui.api.constants import (
+    DEFAULT_API_VERSION,
+    DEFAULT_OUTPUT_MAX_LENGTH,
+    MAX_UPLOAD_BYTES,
+    SESSIONS_PAGE_SIZE,
+)
+from dstui.api.errors import (
+    DestinationExistsError,
+    NotFoundError,
+    PayloadTooLargeError,
+    SessionNotFoundError,
+)
+from dstui.api.models import (
+    Execution,
+    ExecutionStatus,
+    ImageResult,
+    KernelInfo,
+    Package,
+    PoolMetadata,
+    RemoteFile,
+    Session,
+    SessionPage,
+)
+
+DEMO_NOW = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC)
+DEMO_ENDPOINT = "https://demo-pool.dynamicsessions.example"
+DEMO_COOLDOWN_S = 300
+_PREFIXES = ("etl-nightly", "agent-chat", "notebook", "ci-probe", "report-gen", "lab")
+# A 1×1 PNG, the "figure" the demo pool returns for plotting snippets.
+_PNG_1X1 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+    "AAAABJRU5ErkJggg=="
+)
+_TIMINGS = MappingProxyType(
+    {
+        "x-ms-overall-execution-time": "21",
+        "x-ms-preparation-time": "2",
+        "x-ms-container-execution-duration": "9",
+        "x-ms-allocation-time": "0",
+        "x-ms-new-allocation": "false",
+    }
+)
+_SLEEP_RE = re.compile(r"time\.sleep\(\s*(\d+(?:\.\d*)?)\s*\)")
+
+
+def frozen_clock() -> datetime:
+    return DEMO_NOW
+
+
+def ticking_clock() -> Callable[[], datetime]:
+    """Starts at DEMO_NOW and advances with real time (interactive `--demo`)."""
+    start = datetime.now(UTC)
+
+    def now() -> datetime:
+        return DEMO_NOW + (datetime.now(UTC) - start)
+
+    return now
+
+
+def demo_identifier(index: int) -> str:
+    prefix = _PREFIXES[index % len(_PREFIXES)]
+    return f"{prefix}-{index:05d}"
+
+
+@dataclass(slots=True)
+class _Entry:
+    is_dir: bool
+    data: bytes
+    modified: datetime
+    content_type: str | None
+
+
+def _seed_files(now: datetime) -> dict[str, dict[str, _Entry]]:
+    stamp = now - timedelta(minutes=7)
+    text = "text/plain; charset=utf-8"
+    return {
+        "": {
+            "data.csv": _Entry(
+                False, b"region,sales\nwest,120\neast,98\nnorth,77\n", stamp, "text/csv"
+            ),
+            "report.md": _Entry(
+                False, b"# Weekly report\n\n*Sales* are **up** 4%.\n", stamp, "text/markdown"
+            ),
+            "analysis.py": _Entry(
+                False,
+                b"import pandas as pd\n\ndf = pd.read_csv('data.csv')\nprint(df.sum())\n",
+                stamp,
+                "text/x-python",
+            ),
+            "model.bin": _Entry(False, bytes(range(256)) * 16, stamp, "application/octet-stream"),
+            "weird name [v2] (1).txt": _Entry(False, b"[bold]not markup[/]\n", stamp, text),
+            "ünïcødé.txt": _Entry(False, "grüße\n".encode(), stamp, text),
+            "outputs": _Entry(True, b"", stamp, None),
+            "logs": _Entry(True, b"", stamp, None),
+        },
+        "outputs": {
+            "plot.png": _Entry(False, b"\x89PNG\r\n\x1a\n" + bytes(120), stamp, "image/png"),
+            "summary.json": _Entry(False, b'{"rows": 3, "ok": true}\n', stamp, "application/json"),
+        },
+        "logs": {
+            "run.log": _Entry(False, b"INFO start\nWARN slow step\nINFO done\n", stamp, text),
+        },
+    }
+
+
+def _normalise_dir(path: str) -> str:
+    path = path.strip()
+    for root in ("/mnt/data", "/"):
+        if path.startswith(root):
+            path = path[len(root) :]
+    return path.strip("/")
+
+
+class FakePool:
+    """In-memory SessionPoolAPI. `failures` maps a method name to the error it always raises."""
+
+    def __init__(
+        self,
+        *,
+        session_count: int = 40,
+        page_size: int = SESSIONS_PAGE_SIZE,
+        clock: Callable[[], datetime] = frozen_clock,
+        latency: float = 0.0,
+        failures: Mapping[str, Exception] | None = None,
+        endpoint: str = DEMO_ENDPOINT,
+        api_version: str = DEFAULT_API_VERSION,
+    ) -> None:
+        self.endpoint = endpoint
+        self.api_version = api_version
+        self.page_size = page_size
+        self.clock = clock
+        self.latency = latency
+        self.failures: dict[str, Exception] = dict(failures or {})
+        self.calls: list[tuple[str, str | None]] = []
+        # Sessions in list order; generated ones are built on first use (10,000 stay cheap).
+        self._order: list[str] = [demo_identifier(index) for index in range(session_count)]
+        self._generated: dict[str, int] = {name: i for i, name in enumerate(self._order)}
+        self._sessions: dict[str, Session] = {}
+        self._files: dict[str, dict[str, dict[str, _Entry]]] = {}
+        self._executions: dict[tuple[str, str], tuple[Execution, int]] = {}
+        self._run_counter = 0
+
+    def _generated_session(self, index: int) -> Session:
+        created = DEMO_NOW - timedelta(seconds=900 + (index * 733) % 86_000)
+        idle = (index * 97) % 290 + 5
+        if index % 17 == 16:
+            idle = DEMO_COOLDOWN_S + 30  # a few already past their cooldown
+        accessed = DEMO_NOW - timedelta(seconds=idle)
+        return Session(
+            identifier=demo_identifier(index),
+            created_at=created,
+            last_accessed_at=accessed,
+            expires_at=accessed + timedelta(seconds=DEMO_COOLDOWN_S),
+            etag=str(uuid.uuid5(uuid.NAMESPACE_URL, f"dstui-demo-{index}")),
+        )
+
+    def _lookup(self, identifier: str) -> Session | None:
+        session = self._sessions.get(identifier)
+        if session is None and identifier in self._generated:
+            session = self._generated_session(self._generated[identifier])
+            self._sessions[identifier] = session
+        return session
+
+    def _forget(self, identifier: str) -> None:
+        if self._lookup(identifier) is not None:
+            self._order.remove(identifier)
+        self._sessions.pop(identifier, None)
+        self._generated.pop(identifier, None)
+        self._files.pop(identifier, None)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _call(self, method: str, identifier: str | None = None) -> None:
+        self.calls.append((method, identifier))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        else:
+            await asyncio.sleep(0)
+        failure = self.failures.get(method)
+        if failure is not None:
+            raise failure
+
+    def _touch(self, identifier: str) -> None:
+        """Any request naming a session allocates it or resets its cooldown, like the service."""
+        now = self.clock()
+        current = self._lookup(identifier)
+        expires = now + timedelta(seconds=DEMO_COOLDOWN_S)
+        if current is None:
+            self._order.append(identifier)
+            self._sessions[identifier] = Session(
+                identifier, now, now, expires, str(uuid.uuid5(uuid.NAMESPACE_URL, identifier))
+            )
+        else:
+            self._sessions[identifier] = replace(current, last_accessed_at=now, expires_at=expires)
+
+    def _tree(self, identifier: str) -> dict[str, dict[str, _Entry]]:
+        tree = self._files.get(identifier)
+        if tree is None:
+            tree = _seed_files(self.clock())
+            self._files[identifier] = tree
+        return tree
+
+    def _directory(self, identifier: str, path: str) -> dict[str, _Entry]:
+        key = _normalise_dir(path)
+        tree = self._tree(identifier)
+        if key not in tree:
+            raise NotFoundError(f"directory {key!r} not found", status=404)
+        return tree[key]
+
+    @staticmethod
+    def _remote(name: str, entry: _Entry, directory: str = "") -> RemoteFile:
+        return RemoteFile(
+            name=name,
+            is_dir=entry.is_dir,
+            size=None if entry.is_dir else len(entry.data),
+            last_modified=entry.modified,
+            content_type=entry.content_type,
+            directory=directory,
+        )
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    async def iter_session_pages(
+        self, *, skip: int = 0, management: bool = False
+    ) -> AsyncIterator[SessionPage]:
+        page = await self.list_sessions_page(skip=skip, management=management)
+        yield page
+        while page.next_link is not None:
+            page = await self.list_sessions_page(page.next_link, management=management)
+            yield page
+
+    async def list_sessions_page(
+        self, next_link: str | None = None, *, skip: int = 0, management: bool = False
+    ) -> SessionPage:
+        await self._call("list_sessions_page")
+        if next_link is not None:
+            skip = int(parse_qs(urlsplit(next_link).query).get("skip", ["0"])[0])
+        names = self._order[skip : skip + self.page_size]
+        chunk = tuple(session for name in names if (session := self._lookup(name)) is not None)
+        end = skip + len(names)
+        more = f"{self.endpoint}/listSessions?skip={end}" if end < len(self._order) else None
+        return SessionPage(chunk, more, None)
+
+    async def list_sessions(self, *, management: bool = False) -> list[Session]:
+        return [s async for page in self.iter_session_pages() for s in page.sessions]
+
+    async def get_session(self, identifier: str, *, management: bool = False) -> Session:
+        await self._call("get_session", identifier)
+        if self._lookup(identifier) is None:
+            raise SessionNotFoundError(
+                f"get session failed: HTTP 404 SessionWithIdentifierNotFound: no session "
+                f"{identifier!r}",
+                status=404,
+                code="SessionWithIdentifierNotFound",
+            )
+        self._touch(identifier)
+        return self._sessions[identifier]
+
+    async def delete_session(self, identifier: str) -> None:
+        await self._call("delete_session", identifier)
+        self._forget(identifier)
+
+    async def stop_session(self, identifier: str) -> str:
+        await self._call("stop_session", identifier)
+        self._forget(identifier)
+        return f"Session {identifier} in session pool demo-pool stopped."
+
+    async def get_pool_metadata(self) -> PoolMetadata:
+        await self._call("get_pool_metadata")
+        names = (
+            ("beautifulsoup4", "4.12.3"),
+            ("lxml", "6.1.1"),
+            ("matplotlib", "3.8.4"),
+            ("networkx", "3.3"),
+            ("numpy", "1.26.4"),
+            ("openpyxl", "3.1.5"),
+            ("pandas", "2.2.2"),
+            ("pillow", "11.3.0"),
+            ("pyarrow", "16.1.0"),
+            ("python-docx", "1.2.0"),
+            ("requests", "2.32.3"),
+            ("scikit-learn", "1.5.1"),
+            ("scipy", "1.13.1"),
+            ("seaborn", "0.13.2"),
+            ("statsmodels", "0.14.6"),
+            ("sympy", "1.14.0"),
+            ("tabulate", "0.9.0"),
+        )
+        return PoolMetadata(
+            runtimes=(Package("python", "3.12.7"),),
+            packages=tuple(Package(n, v) for n, v in names),
+            created_at=DEMO_NOW - timedelta(days=12),
+            last_updated_at=DEMO_NOW - timedelta(days=2),
+            kernel=KernelInfo(
+                "ipykernel", "6.29.5", "https://github.com/ipython/ipykernel", "IPython Kernel"
+            ),
+        )
+
+    # -- executions -------------------------------------------------------------------------
+
+    def _outcome(
+        self, identifier: str, code: str, timeout: int, cap: int
+    ) -> tuple[ExecutionStatus, str, str, Any, ImageResult | None, int]:
+        sleep = _SLEEP_RE.search(code)
+        if sleep and float(sleep.group(1)) > timeout:
+            return (
+                ExecutionStatus.FAILED,
+                "",
+                "Request timed out waiting for code execution to complete",
+                "",
+                None,
+                timeout * 1000,
+            )
+        if "raise " in code or "1/0" in code.replace(" ", ""):
+            error = "ZeroDivisionError: division by zero" if "1/0" in code else "ValueError: boom"
+            stderr = (
+                "Traceback (most recent call last):\n"
+                '  File "<cell>", line 1, in <module>\n'
+                f"{error}\n"
+            )
+            return ExecutionStatus.FAILED, "", stderr, "", None, 4
+        if "plt." in code or "savefig" in code:
+            return ExecutionStatus.SUCCEEDED, "", "", "", ImageResult("png", _PNG_1X1), 35
+        stdout, result = _literal_run(code)
+        if "* 10000" in code or "*10000" in code:
+            stdout = ("0123456789abcdef" * (cap // 16 + 1))[:cap]
+        return ExecutionStatus.SUCCEEDED, stdout[:cap], "", result, None, 6
+
+    async def start_execution(
+        self,
+        identifier: str,
+        code: str,
+        *,
+        timeout: int = 60,
+        output_max_length: int | None = None,
+        operation_id: str | None = None,
+        asynchronous: bool = False,
+        jupyter_format: bool = False,
+        on_poll: Callable[[Execution], None] | None = None,
+    ) -> Execution:
+        await self._call("start_execution", identifier)
+        self._touch(identifier)
+        self._run_counter += 1
+        execution_id = operation_id or f"exec-{self._run_counter:04d}"
+        cap = output_max_length or DEFAULT_OUTPUT_MAX_LENGTH
+        status, stdout, stderr, result, image, duration = self._outcome(
+            identifier, code, timeout, cap
+        )
+        final = Execution(
+            id=execution_id,
+            identifier=identifier,
+            status=status,
+            stdout=stdout,
+            stderr=stderr,
+            result=result,
+            image=image,
+            duration_ms=duration,
+            stdout_truncated=len(stdout) >= cap,
+            stderr_truncated=len(stderr) >= cap,
+            timings=_TIMINGS,
+            session_guid=self._sessions[identifier].etag,
+            operation_location=None,
+        )
+        if not asynchronous:
+            return final
+        location = f"{self.endpoint}/executions/{execution_id}?identifier={identifier}"
+        self._executions[(identifier, execution_id)] = (
+            replace(final, operation_location=location),
+            2,
+        )
+        return replace(
+            final,
+            status=ExecutionStatus.RUNNING,
+            stdout="",
+            stderr="",
+            result=None,
+            image=None,
+            duration_ms=None,
+            stdout_truncated=False,
+            stderr_truncated=False,
+            operation_location=location,
+        )
+
+    async def get_execution(self, identifier: str, execution_id: str) -> Execution:
+        await self._call("get_execution", identifier)
+        self._touch(identifier)
+        key = (identifier, execution_id)
+        if key not in self._executions:
+            raise NotFoundError(f"execution {execution_id!r} not found", status=404)
+        final, polls_left = self._executions[key]
+        if polls_left > 1:
+            self._executions[key] = (final, polls_left - 1)
+            return replace(final, status=ExecutionStatus.RUNNING, stdout="", result=None)
+        return final
+
+    async def execute(
+        self,
+        identifier: str,
+        code: str,
+        *,
+        timeout: int = 60,
+        output_max_length: int | None = None,
+        operation_id: str | None = None,
+        asynchronous: bool = False,
+        jupyter_format: bool = False,
+        on_poll: Callable[[Execution], None] | None = None,
+    ) -> Execution:
+        execution = await self.start_execution(
+            identifier,
+            code,
+            timeout=timeout,
+            output_max_length=output_max_length,
+            operation_id=operation_id,
+            asynchronous=asynchronous,
+            jupyter_format=jupyter_format,
+        )
+        while not execution.status.is_terminal:
+            if on_poll is not None:
+                on_poll(execution)
+            execution = await self.get_execution(identifier, execution.id)
+        return execution
+
+    # -- files ------------------------------------------------------------------------------
+
+    async def list_files(
+        self, identifier: str, *, path: str = "", recursive: bool = False
+    ) -> list[RemoteFile]:
+        await self._call("list_files", identifier)
+        self._touch(identifier)
+        base = _normalise_dir(path)
+        listing = [self._remote(n, e) for n, e in self._directory(identifier, base).items()]
+        if recursive:
+            for key, entries in self._tree(identifier).items():
+                if key != base and key.startswith(f"{base}/" if base else ""):
+                    relative = key[len(base) :].strip("/")
+                    listing.extend(self._remote(n, e, relative) for n, e in entries.items())
+        return sorted(listing, key=lambda f: (f.directory, not f.is_dir, f.name.lower()))
+
+    async def get_file(self, identifier: str, name: str, *, path: str = "") -> RemoteFile:
+        await self._call("get_file", identifier)
+        self._touch(identifier)
+        entry = self._directory(identifier, path).get(name)
+        if entry is None:
+            raise NotFoundError(f"file {name!r} not found", status=404)
+        return self._remote(name, entry)
+
+    async def upload_file(
+        self,
+        identifier: str,
+        local: Path,
+        *,
+        path: str = "",
+        remote_name: str | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> RemoteFile:
+        size = local.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise PayloadTooLargeError(f"{local.name} is {size} bytes", status=413)
+        await self._call("upload_file", identifier)
+        self._touch(identifier)
+        data = local.read_bytes()
+        if progress is not None:
+            step = max(1, len(data) // 4)
+            for sent in range(0, len(data), step):
+                progress(sent, len(data))
+            progress(len(data), len(data))
+        name = remote_name or local.name
+        entry = _Entry(False, data, self.clock(), "application/octet-stream")
+        self._directory(identifier, path)[name] = entry
+        return self._remote(name, entry)
+
+    async def download_file(
+        self,
+        identifier: str,
+        name: str,
+        dest: Path,
+        *,
+        path: str = "",
+        overwrite: bool = False,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> Path:
+        await self._call("download_file", identifier)
+        self._touch(identifier)
+        entry = self._directory(identifier, path).get(name)
+        if entry is None or entry.is_dir:
+            raise NotFoundError(f"file {name!r} not found", status=404)
+        if dest.exists() and not overwrite:
+            raise DestinationExistsError(f"{dest} already exists")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(entry.data)
+        os.replace(tmp, dest)
+        if progress is not None:
+            progress(len(entry.data), len(entry.data))
+        return dest
+
+    async def read_file(
+        self, identifier: str, name: str, *, path: str = "", max_bytes: int = 1_048_576
+    ) -> bytes:
+        await self._call("read_file", identifier)
+        self._touch(identifier)
+        entry = self._directory(identifier, path).get(name)
+        if entry is None or entry.is_dir:
+            raise NotFoundError(f"file {name!r} not found", status=404)
+        return entry.data[:max_bytes]
+
+    async def delete_file(self, identifier: str, name: str, *, path: str = "") -> None:
+        await self._call("delete_file", identifier)
+        self._touch(identifier)
+        directory = self._directory(identifier, path)
+        if name not in directory:
+            raise NotFoundError(f"file {name!r} not found", status=404)
+        del directory[name]
+
+
+def _literal_run(code: str) -> tuple[str, Any]:
+    """Output of `print(<literals>)` statements and the value of a literal last expression."""
+    try:
+        module = ast.parse(code)
+    except SyntaxError:
+        return "", ""
+    lines: list[str] = []
+    result: Any = ""
+    for index, statement in enumerate(module.body):
+        if not isinstance(statement, ast.Expr):
+            continue
+        call = statement.value
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "print"
+        ):
+            try:
+                lines.append(" ".join(str(ast.literal_eval(arg)) for arg in call.args))
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                lines.append("(the demo pool prints literals only)")
+        elif index == len(module.body) - 1:
+            try:
+                result = ast.literal_eval(call)
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                result = "(the demo pool evaluates literals only)"
+    return "".join(f"{line}\n" for line in lines), result

@@ -1,0 +1,75 @@
+"""Plain-text formatters for times, countdowns and sizes; every one takes `now` explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_timestamp(when: datetime | None) -> str:
+    """`2026-01-15 09:58:03` in UTC (what the API returns), or an em dash when unknown."""
+    if when is None:
+        return "—"
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short_time(when: datetime | None) -> str:
+    """`01-15 09:58` (UTC) for narrow table cells."""
+    return "—" if when is None else when.astimezone(UTC).strftime("%m-%d %H:%M")
+
+
+def format_duration(seconds: float) -> str:
+    """`45s`, `4m05s`, `2h03m`, `3d04h` — short enough for a table cell."""
+    total = int(seconds)
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def format_countdown(expires_at: datetime | None, now: datetime) -> str:
+    """Time left before the pool reclaims an idle session."""
+    if expires_at is None:
+        return "—"
+    remaining = (expires_at - now).total_seconds()
+    if remaining <= 0:
+        return "expired"
+    return format_duration(remaining)
+
+
+def format_age(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "—"
+    elapsed = (now - when).total_seconds()
+    if elapsed < 1:
+        return "just now"
+    return f"{format_duration(elapsed)} ago"
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return "—"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def format_elapsed_ms(milliseconds: float) -> str:
+    if milliseconds < 1000:
+        return f"{milliseconds:.0f} ms"
+    return f"{milliseconds / 1000:.2f} s"

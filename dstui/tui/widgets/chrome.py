@@ -1,0 +1,101 @@
+"""The one-line header (where am I), the status bar (what is happening) and the pane tabs."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class TopBar(Static):
+    """Pool, api-version, identity and how many sessions are loaded."""
+
+    DEFAULT_CSS = """
+    TopBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    """
+
+    loaded: reactive[str] = reactive("")
+
+    def __init__(
+        self, pool_label: str, api_version: str, identity: str | None, *, emulator: bool
+    ) -> None:
+        super().__init__(id="top-bar")
+        self.pool_label = pool_label
+        self.api_version = api_version
+        self.identity = identity
+        self.emulator = emulator
+
+    def render(self) -> Content:
+        pool_style = "bold $warning" if self.emulator else "bold $accent"
+        parts = [
+            Content.styled("dstui", "bold $primary"),
+            Content(" │ "),
+            Content.styled(self.pool_label, pool_style),
+            Content(" │ "),
+            Content(f"api {self.api_version}"),
+        ]
+        if self.identity:
+            parts += [Content(" │ "), Content(self.identity)]
+        if self.loaded:
+            parts += [Content(" │ "), Content.styled(self.loaded, "$text-muted")]
+        return Content("").join(parts)
+
+
+class StatusBar(Static):
+    """Spinner + work in flight, last refresh time, last error (plain text, never markup)."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $surface; padding: 0 1; }
+    """
+
+    busy: reactive[str] = reactive("")
+    refreshed: reactive[str] = reactive("")
+    error: reactive[str] = reactive("")
+    frame: reactive[int] = reactive(0)
+
+    def __init__(self, *, animate: bool = True) -> None:
+        super().__init__(id="status-bar")
+        self.animate_spinner = animate
+
+    def on_mount(self) -> None:
+        if self.animate_spinner:
+            self.set_interval(0.1, self._tick)
+
+    def _tick(self) -> None:
+        if self.busy:
+            self.frame = (self.frame + 1) % len(SPINNER)
+
+    def render(self) -> Content:
+        parts: list[Content] = []
+        if self.busy:
+            spinner = SPINNER[self.frame] if self.animate_spinner else "…"
+            parts.append(Content.styled(f"{spinner} {self.busy}", "$accent"))
+        else:
+            parts.append(Content.styled("ready", "$text-muted"))
+        if self.refreshed:
+            parts.append(Content.styled(f"refreshed {self.refreshed}", "$text-muted"))
+        if self.error:
+            first_line = self.error.splitlines()[0] if self.error.strip() else self.error
+            parts.append(Content.styled(f"✘ {first_line}", "$text-error"))
+        return Content("  ").join(parts)
+
+
+class PaneBar(Static):
+    """Shown instead of the 2×2 grid on small terminals: which pane is visible, 1–4 to switch."""
+
+    DEFAULT_CSS = """
+    PaneBar { height: 1; background: $boost; padding: 0 1; display: none; }
+    """
+
+    active: reactive[int] = reactive(1)
+    NAMES = ("Sessions", "Metadata", "Code", "Files")
+
+    def render(self) -> Content:
+        parts: list[Content] = []
+        for number, name in enumerate(self.NAMES, start=1):
+            label = f" {number} {name} "
+            style = "reverse bold $primary" if number == self.active else "$text-muted"
+            parts.append(Content.styled(label, style))
+        return Content(" ").join(parts)

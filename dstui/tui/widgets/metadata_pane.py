@@ -1,0 +1,135 @@
+"""Pane 2: what the API said about the selected session, and (on demand) the pool's metadata."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Input, Static
+
+from dstui.api.models import PoolMetadata, Session
+from dstui.tui.formatting import Clock, format_age, format_countdown, format_timestamp
+
+
+class MetadataPane(Vertical):
+    ALLOW_MAXIMIZE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "screen.pool_metadata", "Pool metadata", id="pool-metadata"),
+        Binding("i", "screen.fetch_session", "Fetch↻", id="fetch-session-details"),
+    ]
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(id="metadata-pane", classes="pane")
+        self.clock = clock
+        self.session: Session | None = None
+        self.source = ""
+        self.pool: PoolMetadata | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="metadata-scroll", can_focus=True):
+            yield Static(id="session-details")
+            yield Static(id="pool-summary")
+        yield Input(placeholder="search packages", id="package-search", compact=True)
+        table = DataTable[Text](id="package-table", cursor_type="row")
+        table.add_column("package", key="name")
+        table.add_column("version", key="version")
+        yield table
+
+    def on_mount(self) -> None:
+        self.border_title = "2 Metadata"
+        self.query_one("#package-search").display = False
+        self.query_one("#package-table").display = False
+        self.show_session(None, "")
+
+    def focus_primary(self) -> None:
+        self.query_one("#metadata-scroll").focus()
+
+    def show_session(self, session: Session | None, source: str) -> None:
+        self.session = session
+        self.source = source
+        self.refresh_details()
+
+    def refresh_details(self) -> None:
+        details = self.query_one("#session-details", Static)
+        session = self.session
+        if session is None:
+            details.update(Content.styled("No session selected.", "$text-muted"))
+            return
+        now = self.clock()
+        rows: list[tuple[str, Content]] = [
+            ("identifier", Content(session.identifier)),
+            (
+                "created",
+                Content(
+                    f"{format_timestamp(session.created_at)}  "
+                    f"({format_age(session.created_at, now)})"
+                ),
+            ),
+            (
+                "last access",
+                Content(
+                    f"{format_timestamp(session.last_accessed_at)}  "
+                    f"({format_age(session.last_accessed_at, now)})"
+                ),
+            ),
+            (
+                "expires at",
+                Content(
+                    f"{format_timestamp(session.expires_at)}  "
+                    f"(in {format_countdown(session.expires_at, now)})"
+                ),
+            ),
+            ("etag", Content(session.etag or "—")),
+        ]
+        lines = [
+            Content.assemble((f"{label:<12}", "bold $secondary"), value) for label, value in rows
+        ]
+        lines.append(Content.styled(self.source, "$text-muted"))
+        details.update(Content("\n").join(lines))
+
+    def show_pool(self, metadata: PoolMetadata) -> None:
+        self.pool = metadata
+        runtimes = ", ".join(f"{p.name} {p.version}" for p in metadata.runtimes) or "—"
+        lines = [
+            Content.styled("pool metadata (GET /metadata — touches no session)", "bold $primary"),
+            Content.assemble(("runtimes    ", "bold $secondary"), runtimes),
+        ]
+        if metadata.kernel is not None:
+            kernel = metadata.kernel
+            lines.append(
+                Content.assemble(
+                    ("kernel      ", "bold $secondary"), f"{kernel.name} {kernel.version}"
+                )
+            )
+        lines.append(
+            Content.assemble(
+                ("updated     ", "bold $secondary"), format_timestamp(metadata.last_updated_at)
+            )
+        )
+        lines.append(
+            Content.styled(f"{len(metadata.packages)} preinstalled packages:", "$text-muted")
+        )
+        self.query_one("#pool-summary", Static).update(Content("\n").join(lines))
+        search = self.query_one("#package-search", Input)
+        search.display = True
+        self.query_one("#package-table").display = True
+        self._fill_packages(search.value)
+
+    def _fill_packages(self, query: str) -> None:
+        table = self.query_one("#package-table", DataTable)
+        table.clear()
+        if self.pool is None:
+            return
+        needle = query.strip().lower()
+        for package in self.pool.packages:
+            if needle in package.name.lower():
+                table.add_row(Text(package.name), Text(package.version), key=package.name)
+
+    @on(Input.Changed, "#package-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._fill_packages(event.value)

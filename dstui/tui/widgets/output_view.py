@@ -1,0 +1,94 @@
+"""Renders one run (a RunRecord) as text: status, timings, streams, result, image path.
+
+Everything that came from the server is inserted as plain text, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.highlight import highlight
+
+from dstui.tui.formatting import format_elapsed_ms
+from dstui.tui.history import RunRecord
+
+_STATUS_STYLE = {
+    "Succeeded": ("✔", "bold $success"),
+    "Failed": ("✘", "bold $error"),
+    "Canceled": ("⊘", "bold $warning"),
+    "Error": ("✘", "bold $error"),
+    "Running": ("…", "bold $accent"),
+    "NotStarted": ("…", "bold $accent"),
+}
+
+# Short labels for the X-Ms-* timing headers (values are milliseconds, or counts/flags).
+_TIMING_LABELS = {
+    "x-ms-overall-execution-time": "overall",
+    "x-ms-preparation-time": "prep",
+    "x-ms-execution-request-time": "request",
+    "x-ms-execution-read-response-time": "read",
+    "x-ms-total-execution-service-time": "service",
+    "x-ms-container-execution-duration": "container",
+    "x-ms-allocation-time": "alloc",
+    "x-ms-allocation-retries": "alloc-retries",
+    "x-ms-new-allocation": "new-alloc",
+}
+
+
+def _heading(text: str) -> Content:
+    return Content.styled(f"── {text} ", "bold $secondary")
+
+
+def _cut_marker(stream: str, limit: int) -> Content:
+    return Content.styled(
+        f"✂ {stream} cut at {limit} characters (the output length cap); the rest was dropped",
+        "bold $warning",
+    )
+
+
+def render_running(code_target: str, elapsed_ms: float, polls: int, asynchronous: bool) -> Content:
+    mode = f"async, {polls} poll{'s' if polls != 1 else ''}" if asynchronous else "sync"
+    return Content.assemble(
+        ("… running ", "bold $accent"),
+        f"in {code_target} · {format_elapsed_ms(elapsed_ms)} ({mode})",
+    )
+
+
+def render_run(record: RunRecord, output_cap: int) -> Content:
+    icon, style = _STATUS_STYLE.get(record.status, ("?", "bold"))
+    head = [Content.styled(f"{icon} {record.status}", style)]
+    if record.duration_ms is not None:
+        head.append(Content(f" · {record.duration_ms} ms in the session"))
+    if record.elapsed_ms is not None:
+        head.append(Content(f" · {format_elapsed_ms(record.elapsed_ms)} round trip"))
+    if record.asynchronous:
+        head.append(Content(" · async"))
+    if record.stdout_truncated or record.stderr_truncated:
+        head.append(Content.styled(" · ✂ output cut", "bold $warning"))
+    lines = [Content("").join(head)]
+    if record.timings:
+        timing = " · ".join(
+            f"{_TIMING_LABELS.get(name, name.removeprefix('x-ms-'))} {value}"
+            for name, value in record.timings.items()
+        )
+        lines.append(Content.styled(f"server timings (ms): {timing}", "$text-muted"))
+    if record.error:
+        lines.append(Content.styled(record.error, "$text-error"))
+    if record.stdout:
+        lines.append(_heading("stdout"))
+        lines.append(Content(record.stdout.rstrip("\n")))
+    if record.stdout_truncated:
+        lines.append(_cut_marker("stdout", output_cap))
+    if record.stderr:
+        lines.append(_heading("stderr"))
+        lines.append(Content.styled(record.stderr.rstrip("\n"), "$text-error"))
+    if record.stderr_truncated:
+        lines.append(_cut_marker("stderr", output_cap))
+    if record.result_text:
+        lines.append(_heading("result"))
+        lines.append(highlight(record.result_text, language="python"))
+    if record.image_path:
+        lines.append(_heading("image"))
+        lines.append(Content(f"saved to {record.image_path}"))
+    if len(lines) == 1 and not record.error and record.status == "Succeeded":
+        lines.append(Content.styled("(no output)", "$text-muted"))
+    return Content("\n").join(lines)

@@ -1,0 +1,321 @@
+"""Pane 1: the pool's sessions, loaded page by page, with a live "expires in" column.
+
+Highlighting a row only reads what the list page returned; it never calls the session (any
+request naming a session resets its cooldown and keeps it, and its bill, alive).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.events import Key
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from dstui.api.models import Session
+from dstui.tui.formatting import Clock, format_age, format_countdown, short_time
+from dstui.tui.widgets.virtual_table import Column, VirtualTable
+
+NEAR_END_ROWS = 10
+MARK = "✓"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """A loaded session, or one the user created/opened that the list has not shown yet."""
+
+    session: Session
+    local: bool = False  # not (yet) seen in a list page
+
+
+class SessionTable(VirtualTable):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "screen.filter_sessions", "Filter", id="filter-sessions"),
+        Binding("r", "screen.refresh_sessions", "Refresh", id="refresh-sessions"),
+        Binding("space", "screen.toggle_mark", "Mark", id="mark-session"),
+        Binding("c", "screen.copy_identifier", "Copy id", id="copy-identifier"),
+        Binding("ctrl+d", "screen.delete_sessions", "Delete↻", id="delete-session"),
+        Binding("ctrl+l", "screen.load_more", "More", show=False, id="load-more"),
+        Binding("i", "screen.fetch_session", "Fetch↻", id="fetch-session"),
+        Binding("escape", "screen.clear_filter", "Clear filter", show=False, id="clear-filter"),
+    ]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        pane = self.parent
+        if isinstance(pane, SessionsPane):
+            pane.refresh_countdowns()
+
+
+COLUMNS = (
+    Column("mark", " ", 1),
+    Column("id", "identifier", 18),
+    Column("created", "created", 11),
+    Column("accessed", "idle", 6),
+    Column("expires", "expires", 7),
+)
+
+
+class SessionsPane(Vertical):
+    ALLOW_MAXIMIZE = True
+
+    class Highlighted(Message):
+        def __init__(self, identifier: str | None) -> None:
+            super().__init__()
+            self.identifier = identifier
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(id="sessions-pane", classes="pane")
+        self.clock = clock
+        self.rows: dict[str, SessionRow] = {}
+        self.local_order: list[str] = []
+        self.loaded_order: list[str] = []
+        self.marks: set[str] = set()
+        self.filter_text = ""
+        self.more_available = False
+        self.loading = False
+        self._filter_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="filter loaded sessions (esc clears)", id="session-filter", compact=True
+        )
+        yield SessionTable(COLUMNS, near_end=NEAR_END_ROWS, id="session-table")
+        yield Static("", id="sessions-summary")
+
+    def on_mount(self) -> None:
+        self.border_title = "1 Sessions"
+        self.query_one("#session-filter").display = False
+
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one(SessionTable)
+
+    # -- data -------------------------------------------------------------------------------
+
+    def _cells(self, row: SessionRow, now: datetime) -> tuple[str | Text, ...]:
+        session = row.session
+        mark = MARK if session.identifier in self.marks else " "
+        if row.local:
+            return (mark, Text(session.identifier), "—", "—", "new")
+        return (
+            mark,
+            Text(session.identifier),  # server text: never parsed as markup
+            short_time(session.created_at),
+            format_age(session.last_accessed_at, now).removesuffix(" ago"),
+            format_countdown(session.expires_at, now),
+        )
+
+    def _matches(self, identifier: str) -> bool:
+        return not self.filter_text or self.filter_text.lower() in identifier.lower()
+
+    def _add(self, identifiers: Iterable[str], now: datetime) -> None:
+        self.table.add_rows(
+            (identifier, self._cells(self.rows[identifier], now))
+            for identifier in identifiers
+            if self._matches(identifier)
+        )
+
+    def reset(self) -> None:
+        self.rows.clear()
+        self.loaded_order.clear()
+        self.marks.clear()
+        self.local_order.clear()
+        self.table.clear()
+
+    def append_page(self, sessions: Iterable[Session], more_available: bool) -> None:
+        """Add one list page; a session the user had created locally becomes a listed one."""
+        fresh: list[str] = []
+        promoted = False
+        for session in sessions:
+            identifier = session.identifier
+            if identifier in self.local_order:
+                self.local_order.remove(identifier)
+                promoted = True
+            elif identifier in self.rows:
+                continue
+            self.rows[identifier] = SessionRow(session)
+            self.loaded_order.append(identifier)
+            fresh.append(identifier)
+        self.more_available = more_available
+        if promoted:
+            self.rebuild()
+        else:
+            self._add(fresh, self.clock())
+        # Loaded rows live as long as the table: keep them out of the cyclic GC's full scans,
+        # which otherwise stall the event loop for 100–300 ms once thousands of rows exist.
+        gc.freeze()
+        self.update_summary()
+
+    def replace_all(self, sessions: Iterable[Session], more_available: bool) -> None:
+        """A refresh: keep local rows and marks that still exist, keep the cursor's session."""
+        keep = self.highlighted_identifier()
+        local = [i for i in self.local_order if i in self.rows]
+        local_rows = {i: self.rows[i] for i in local}
+        self.rows = dict(local_rows)
+        self.loaded_order = []
+        for session in sessions:
+            if session.identifier in local_rows:
+                local.remove(session.identifier)
+            self.rows[session.identifier] = SessionRow(session)
+            self.loaded_order.append(session.identifier)
+        self.local_order = local
+        self.marks &= set(self.rows)
+        self.more_available = more_available
+        self.rebuild(keep)
+        self.update_summary()
+
+    def add_local(self, identifier: str) -> None:
+        """A session the user named (new or opened) that no list page has shown."""
+        if identifier not in self.rows:
+            self.rows[identifier] = SessionRow(Session(identifier, None, None, None, None), True)
+            self.local_order.insert(0, identifier)
+        self.rebuild(identifier)
+
+    def update_session(self, session: Session) -> None:
+        row = self.rows.get(session.identifier)
+        if row is None:
+            return
+        self.rows[session.identifier] = SessionRow(session)
+        if session.identifier in self.local_order:
+            self.local_order.remove(session.identifier)
+            self.loaded_order.insert(0, session.identifier)
+            self.rebuild(session.identifier)
+            return
+        self._update_row(session.identifier)
+
+    def remove_sessions(self, identifiers: Iterable[str]) -> None:
+        gone = set(identifiers)
+        for identifier in gone:
+            self.rows.pop(identifier, None)
+        self.loaded_order = [i for i in self.loaded_order if i not in gone]
+        self.local_order = [i for i in self.local_order if i not in gone]
+        self.marks -= gone
+        self.rebuild()
+        self.update_summary()
+
+    def rebuild(self, keep: str | None = None) -> None:
+        table = self.table
+        keep = keep or self.highlighted_identifier()
+        table.clear()
+        self._add([*self.local_order, *self.loaded_order], self.clock())
+        if keep is not None:
+            self.move_to(keep)
+
+    def move_to(self, identifier: str) -> bool:
+        index = self.table.row_index(identifier)
+        if index is None:
+            return False
+        self.table.move_cursor(index)
+        return True
+
+    def _update_row(self, identifier: str) -> None:
+        cells = self._cells(self.rows[identifier], self.clock())
+        for column, value in zip(COLUMNS, cells, strict=True):
+            self.table.update_cell(identifier, column.key, value)
+
+    def highlighted_identifier(self) -> str | None:
+        return self.table.highlighted_key()
+
+    def session(self, identifier: str) -> SessionRow | None:
+        return self.rows.get(identifier)
+
+    def toggle_mark(self, identifier: str) -> None:
+        if identifier in self.marks:
+            self.marks.discard(identifier)
+        else:
+            self.marks.add(identifier)
+        self.table.update_cell(identifier, "mark", MARK if identifier in self.marks else " ")
+        self.update_summary()
+
+    def refresh_countdowns(self) -> None:
+        """Rewrite the "expires in" cells of the rows on screen (the 1 s tick and scrolling)."""
+        table = self.table
+        now = self.clock()
+        for identifier in table.visible_keys():
+            entry = self.rows.get(identifier)
+            if entry is None or entry.local:
+                continue
+            value = format_countdown(entry.session.expires_at, now)
+            if table.get_cell(identifier, "expires") != value:
+                table.update_cell(identifier, "expires", value)
+
+    def update_summary(self) -> None:
+        loaded = len(self.loaded_order)
+        parts = [f"{loaded} loaded"]
+        if self.loading:
+            parts.append("loading more…")
+        elif self.more_available:
+            parts.append("more available")
+        else:
+            parts.append("all")
+        if self.local_order:
+            parts.append(f"{len(self.local_order)} new")
+        if self.filter_text:
+            parts.append(f"{self.table.row_count} match “{self.filter_text}”")
+        if self.marks:
+            parts.append(f"{len(self.marks)} marked")
+        # Fixed one-line widget: no layout pass; Content, so a typed filter is never markup.
+        self.query_one("#sessions-summary", Static).update(Content(" · ".join(parts)), layout=False)
+
+    def summary_for_header(self) -> str:
+        more = " · more available" if self.more_available else ""
+        return f"{len(self.loaded_order)} sessions loaded{more}"
+
+    # -- filter -----------------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        field = self.query_one("#session-filter", Input)
+        field.display = True
+        field.focus()
+
+    def clear_filter(self) -> None:
+        field = self.query_one("#session-filter", Input)
+        field.value = ""
+        field.display = False
+        if self.filter_text:
+            self.filter_text = ""
+            self.rebuild()
+            self.update_summary()
+        self.table.focus()
+
+    @on(Input.Changed, "#session-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(event.value))
+
+    def _apply_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self.rebuild()
+        self.update_summary()
+
+    @on(Input.Submitted, "#session-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._apply_filter(event.value)
+        self.table.focus()
+
+    def on_key(self, event: Key) -> None:
+        if event.key == "escape" and self.screen.focused is self.query_one("#session-filter"):
+            event.stop()
+            self.clear_filter()
+
+    # -- events -----------------------------------------------------------------------------
+
+    @on(VirtualTable.RowHighlighted, "#session-table")
+    def _row_highlighted(self, event: VirtualTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.Highlighted(event.key))

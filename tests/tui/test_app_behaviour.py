@@ -1,0 +1,397 @@
+"""Pilot tests of the app's behaviour against the deterministic demo pool."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Button, DirectoryTree, Input
+
+from dstui.api.errors import PermissionDeniedError
+from dstui.tui.app import DstuiApp
+from dstui.tui.commands import DstuiCommands
+from dstui.tui.demo import DEMO_NOW, FakePool
+from dstui.tui.history import RunHistory
+from dstui.tui.screens.main import MainScreen
+from dstui.tui.screens.modals import ConfirmModal, UploadModal
+from tests.tui.conftest import FIXED_NEW_IDENTIFIER, AppFactory, build_app
+
+SIZE = (120, 36)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    for _ in range(2):
+        pending = [w for w in pilot.app.workers if not isinstance(w.node, DirectoryTree)]
+        if pending:  # an empty list would mean "every worker", DirectoryTree's included
+            await pilot.app.workers.wait_for_complete(pending)
+        await pilot.pause()
+
+
+def screen_of(app: DstuiApp) -> MainScreen:
+    assert app.main_screen is not None
+    return app.main_screen
+
+
+def session_calls(pool: FakePool) -> list[tuple[str, str | None]]:
+    return [call for call in pool.calls if call[1] is not None]
+
+
+async def test_editor_highlights_python(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = screen_of(app).code.editor
+        assert editor.language == "python"
+        assert editor.theme == "css"
+        assert editor._highlight_query is not None
+
+
+async def test_selecting_rows_sends_nothing_that_names_a_session(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(8):
+            await pilot.press("down")
+        await pilot.press("2", "1", "3", "escape")
+        await settle(pilot)
+        assert screen_of(app).selected == "etl-nightly-00006" or screen_of(app).selected
+        assert session_calls(pool) == []
+        assert {name for name, _ in pool.calls} == {"list_sessions_page"}
+
+
+async def test_files_are_listed_only_when_the_pane_is_opened(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert session_calls(pool) == []
+        await pilot.press("4")
+        await settle(pilot)
+        assert session_calls(pool) == [("list_files", "etl-nightly-00000")]
+        names = set(screen_of(app).files.entries)
+        assert {"data.csv", "outputs", "model.bin", "weird name [v2] (1).txt"} <= names
+
+
+async def test_pages_load_as_the_cursor_nears_the_end(make_app: AppFactory) -> None:
+    pool = FakePool(session_count=700)
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        assert screen.sessions.table.row_count == 300
+        assert screen.next_link is not None
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert screen.sessions.table.row_count == 600
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert screen.sessions.table.row_count == 700
+        assert screen.next_link is None
+        pages = len(pool.calls)
+        await pilot.press("ctrl+end", "ctrl+l")
+        await settle(pilot)
+        assert len(pool.calls) == pages
+        assert "700 loaded · all" in str(screen.query_one("#sessions-summary").render())
+
+
+async def test_refresh_keeps_the_cursor_on_the_same_session(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "down", "down")
+        screen = screen_of(app)
+        before = screen.sessions.highlighted_identifier()
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.sessions.highlighted_identifier() == before == "lab-00005"
+
+
+async def test_filter_then_escape_restores_all_rows(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"lab", "enter")
+        await pilot.pause(0.3)
+        table = screen_of(app).sessions.table
+        identifiers = table.row_keys()
+        assert identifiers and all("lab" in i for i in identifiers)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 40
+
+
+async def test_read_only_removes_changing_actions(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        keys = set(screen.active_bindings)
+        assert "ctrl+r" not in keys and "ctrl+d" not in keys and "n" not in keys
+        await pilot.press("ctrl+r", "f5", "ctrl+d", "n")
+        await settle(pilot)
+        assert app.screen is screen
+        assert session_calls(pool) == []
+        titles = [title for title, _, _ in DstuiCommands(screen)._available()]
+        assert "Run code ↻" not in titles and "Upload file ↻" not in titles
+        assert "Refresh sessions" in titles
+
+
+async def test_keymap_from_config_remaps_a_binding(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool, keymap={"refresh-sessions": "f9"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = len(pool.calls)
+        await pilot.press("r")
+        await settle(pilot)
+        assert len(pool.calls) == before
+        await pilot.press("f9")
+        await settle(pilot)
+        assert len(pool.calls) == before + 1
+
+
+async def test_runs_are_kept_across_restarts_and_can_be_recalled(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen_of(app).code.editor.text = "print('first')"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+    runs = RunHistory(Path("data") / "history").runs("etl-nightly-00000")
+    assert [(r.code, r.status, r.stdout) for r in runs] == [
+        ("print('first')", "Succeeded", "first\n")
+    ]
+
+    second = make_app(FakePool())
+    async with second.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(second)
+        screen.code.editor.text = ""
+        await pilot.press("3", "escape", "f3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.code.editor.text == "print('first')"
+        assert "first" in str(screen.query_one("#output").render())
+
+
+async def test_marked_delete_needs_the_count_typed(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "space", "ctrl+d")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal)
+        await pilot.press("3")
+        assert modal.query_one("#confirm", Button).disabled
+        await pilot.press("backspace", "2")
+        assert not modal.query_one("#confirm", Button).disabled
+        await pilot.press("enter")
+        await settle(pilot)
+        assert session_calls(pool) == [
+            ("delete_session", "agent-chat-00001"),
+            ("delete_session", "etl-nightly-00000"),
+        ]
+        assert screen_of(app).sessions.table.row_count == 38
+
+
+async def test_delete_defaults_to_cancel(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert session_calls(pool) == []
+        assert screen_of(app).sessions.table.row_count == 40
+
+
+async def test_new_session_is_created_by_its_first_request(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "enter")
+        await settle(pilot)
+        screen = screen_of(app)
+        assert screen.selected == FIXED_NEW_IDENTIFIER
+        row = screen.sessions.session(FIXED_NEW_IDENTIFIER)
+        assert row is not None and row.local
+        assert session_calls(pool) == []
+        screen.code.editor.text = "print(1)"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert ("start_execution", FIXED_NEW_IDENTIFIER) in pool.calls
+        await pilot.press("1", "r")
+        await settle(pilot)
+        row = screen.sessions.session(FIXED_NEW_IDENTIFIER)
+        assert row is not None and not row.local
+
+
+async def test_upload_refuses_files_over_the_limit(make_app: AppFactory, workdir: Path) -> None:
+    big = workdir / "big.bin"
+    big.write_bytes(b"x" * 2048)
+    app = make_app()
+    results: list[Path | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(UploadModal(workdir, 1024, "/mnt/data"), results.append)
+        await pilot.pause()
+        modal = app.screen
+        modal.query_one("#upload-path", Input).value = str(big)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert results == []
+        assert "at most 1.0 KiB" in str(modal.query_one("#upload-error").render())
+
+
+async def test_download_never_replaces_a_file_without_asking(
+    make_app: AppFactory, workdir: Path
+) -> None:
+    target = workdir / "downloads" / "analysis.py"
+    target.parent.mkdir()
+    target.write_text("mine\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("down", "down", "d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert target.read_text() == "mine\n"
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert target.read_text().startswith("import pandas")
+        assert not list(target.parent.glob("*.part"))
+
+
+async def test_errors_are_shown_literally_and_the_app_stays_up(make_app: AppFactory) -> None:
+    error = PermissionDeniedError("list failed: HTTP 403 [bold red]nope[/]", status=403)
+    app = make_app(FakePool(failures={"list_sessions_page": error}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("[bold red]nope[/]" in m and "Session Executor" in m for m in messages)
+        assert all(not n.markup for n in app._notifications if "nope" in n.message)
+        assert "[bold red]nope[/]" in screen_of(app).status.error
+        assert app.is_running
+
+
+async def test_unexpected_worker_exception_is_reported_not_fatal(make_app: AppFactory) -> None:
+    app = make_app(FakePool(failures={"list_files": RuntimeError("kaboom")}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert any("RuntimeError: kaboom" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+async def test_countdown_follows_the_injected_clock(workdir: Path) -> None:
+    now = [DEMO_NOW]
+    app = build_app(clock=lambda: now[0])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        table = screen.sessions.table
+        assert table.get_cell("etl-nightly-00000", "expires") == "4m55s"
+        now[0] = DEMO_NOW + timedelta(seconds=60)
+        screen.tick()
+        assert table.get_cell("etl-nightly-00000", "expires") == "3m55s"
+        now[0] = DEMO_NOW + timedelta(seconds=400)
+        screen.tick()
+        assert table.get_cell("etl-nightly-00000", "expires") == "expired"
+
+
+async def test_async_run_can_be_cancelled(make_app: AppFactory) -> None:
+    pool = FakePool(latency=0.3)
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        screen.code.editor.text = "print(1)"
+        await pilot.press("f6", "ctrl+r")
+        await pilot.pause(0.1)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert "Canceled" in str(screen.query_one("#output").render())
+        assert app.is_running
+
+
+async def test_timeout_outside_1_to_220_is_refused(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        screen.query_one("#timeout", Input).value = "500"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert session_calls(pool) == []
+        assert any("1–220" in n.message for n in app._notifications)
+
+
+async def test_small_terminal_shows_one_pane_at_a_time(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        assert screen.has_class("-narrow")
+        assert screen.sessions.display and screen.sessions.region.width > 0
+        await pilot.press("3")
+        await settle(pilot)
+        assert screen.code.region.width > 0
+        assert screen.sessions.region.width == 0
+        assert app.focused is screen.code.editor
+        await pilot.press("escape", "tab")
+        await settle(pilot)
+        assert screen.active_pane == 4
+
+
+async def test_auto_refresh_pauses_while_a_modal_is_open(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        before = len(pool.calls)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        screen.periodic_refresh()
+        await settle(pilot)
+        assert len(pool.calls) == before
+        await pilot.press("escape")
+        await settle(pilot)
+        screen.periodic_refresh()
+        await settle(pilot)
+        assert len(pool.calls) == before + 1
+
+
+async def test_quit_key_is_typed_into_the_editor_not_obeyed(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        screen.code.editor.text = ""
+        await pilot.press("3", "q")
+        await pilot.pause()
+        assert app.is_running
+        assert screen.code.editor.text == "q"
+        await pilot.press("escape", "1", "q")
+        await pilot.pause()
+        assert not app.is_running
