@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
+from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
@@ -47,7 +48,6 @@ class DstuiApp(App[int]):
         if self._theme_warning:
             self.notify(self._theme_warning, severity="warning", markup=False)
         self.set_keymap(dict(self.settings.keymap))
-        self.screen_change_signal.subscribe(self, self.freeze_for_tests)
         if not self.settings.test_mode:
             self.set_interval(1.0, self._tick, name="countdown")
             if self.settings.auto_refresh_s > 0:
@@ -69,18 +69,11 @@ class DstuiApp(App[int]):
     def get_default_screen(self) -> Screen[Any]:
         return self.main_screen
 
-    def freeze_for_tests(self, screen: Screen[Any]) -> None:
-        """No blinking cursors in snapshots (called for every screen that becomes active)."""
-        if not self.settings.test_mode:
-            return
-
-        def freeze() -> None:
-            for widget in screen.query("Input, TextArea"):
-                if isinstance(widget, Input | TextArea):
-                    widget.cursor_blink = False
-
-        freeze()
-        screen.call_after_refresh(freeze)
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """No blinking cursors in snapshots. A cursor only shows, and blinks, while its widget
+        has the focus, so this covers widgets mounted later and every modal too."""
+        if self.settings.test_mode and isinstance(event.widget, Input | TextArea):
+            event.widget.cursor_blink = False
 
     # -- theme persistence ------------------------------------------------------------------
 

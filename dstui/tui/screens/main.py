@@ -26,7 +26,7 @@ from textual.events import DescendantFocus, Resize
 from textual.highlight import highlight
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from dstui.api.constants import DEFAULT_OUTPUT_MAX_LENGTH, MAX_UPLOAD_BYTES
@@ -49,6 +49,7 @@ from dstui.tui.settings import AppSettings
 from dstui.tui.widgets.chrome import PaneBar, StatusBar, TopBar
 from dstui.tui.widgets.code_pane import CodePane
 from dstui.tui.widgets.files_pane import PARENT_KEY, FilesPane
+from dstui.tui.widgets.footer import KeysFooter
 from dstui.tui.widgets.metadata_pane import MetadataPane
 from dstui.tui.widgets.output_view import render_run, render_running
 from dstui.tui.widgets.session_table import SessionsPane, SessionTable
@@ -147,7 +148,7 @@ class MainScreen(Screen[None]):
             yield MetadataPane(self.settings.clock)
             yield FilesPane()
         yield StatusBar(animate=not self.settings.test_mode)
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def sessions(self) -> SessionsPane:
@@ -173,7 +174,6 @@ class MainScreen(Screen[None]):
         return (self.sessions, self.metadata, self.code, self.files)
 
     def on_mount(self) -> None:
-        self.dstui_app.freeze_for_tests(self)
         self.code.set_target(None, self.settings.read_only)
         if self.settings.read_only:
             self.code.editor.read_only = True
@@ -279,16 +279,16 @@ class MainScreen(Screen[None]):
                 next_link = page.next_link
         except DynamicSessionsError as exc:
             self.report_error("Listing sessions failed", exc)
-            return
-        finally:
-            # The list comes first; the editor's syntax highlighting right after it.
             self.call_after_refresh(self.code.enable_highlighting)
+            return
         self.next_link = next_link
         if refresh:
             pane.replace_all(sessions, next_link is not None)
         else:
             pane.reset()
             pane.append_page(sessions, next_link is not None)
+        # The list is painted first; the editor's syntax highlighting (~45 ms) right after.
+        self.call_after_refresh(self.code.enable_highlighting)
         self.status.refreshed = self._stamp()
         self.status.error = ""
         self._update_header()

@@ -34,17 +34,24 @@ class MetadataPane(Vertical):
         with VerticalScroll(id="metadata-scroll", can_focus=True):
             yield Static(id="session-details")
             yield Static(id="pool-summary")
-        yield Input(placeholder="search packages", id="package-search", compact=True)
-        table = DataTable[Text](id="package-table", cursor_type="row")
-        table.add_column("package", key="name")
-        table.add_column("version", key="version")
-        yield table
+        # The package search and table are mounted with the first pool metadata
+        # (_package_widgets): an Input and a DataTable cost ~20 ms of start-up.
 
     def on_mount(self) -> None:
         self.border_title = "2 Metadata"
-        self.query_one("#package-search").display = False
-        self.query_one("#package-table").display = False
         self.show_session(None, "")
+
+    def _package_widgets(self) -> tuple[Input, DataTable[Text]]:
+        search = self.query_one_optional("#package-search", Input)
+        table = self.query_one_optional("#package-table", DataTable)
+        if search is not None and table is not None:
+            return search, table
+        search = Input(placeholder="search packages", id="package-search", compact=True)
+        table = DataTable[Text](id="package-table", cursor_type="row")
+        table.add_column("package", key="name")
+        table.add_column("version", key="version")
+        self.mount(search, table)
+        return search, table
 
     def focus_primary(self) -> None:
         self.query_one("#metadata-scroll").focus()
@@ -115,13 +122,10 @@ class MetadataPane(Vertical):
             Content.styled(f"{len(metadata.packages)} preinstalled packages:", "$text-muted")
         )
         self.query_one("#pool-summary", Static).update(Content("\n").join(lines))
-        search = self.query_one("#package-search", Input)
-        search.display = True
-        self.query_one("#package-table").display = True
-        self._fill_packages(search.value)
+        search, table = self._package_widgets()
+        self._fill_packages(table, search.value)
 
-    def _fill_packages(self, query: str) -> None:
-        table = self.query_one("#package-table", DataTable)
+    def _fill_packages(self, table: DataTable[Text], query: str) -> None:
         table.clear()
         if self.pool is None:
             return
@@ -132,4 +136,5 @@ class MetadataPane(Vertical):
 
     @on(Input.Changed, "#package-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self._fill_packages(event.value)
+        _search, table = self._package_widgets()
+        self._fill_packages(table, event.value)
