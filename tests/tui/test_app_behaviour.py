@@ -232,10 +232,29 @@ async def test_new_session_is_created_by_its_first_request(make_app: AppFactory)
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert ("start_execution", FIXED_NEW_IDENTIFIER) in pool.calls
-        await pilot.press("1", "r")
-        await settle(pilot)
+        # The run created it: its real metadata is fetched without a refresh of the list.
+        assert session_calls(pool)[-1] == ("get_session", FIXED_NEW_IDENTIFIER)
         row = screen.sessions.session(FIXED_NEW_IDENTIFIER)
-        assert row is not None and not row.local
+        assert row is not None and not row.local and row.session.created_at is not None
+        assert "GET /session" in screen.metadata.source
+        assert screen.sessions.summary_for_header().startswith("41 sessions loaded")
+
+
+async def test_one_binding_id_remaps_the_key_in_every_pane(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool, keymap={"fetch-session": "f8"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for pane in ("1", "2"):
+            await pilot.press(pane)
+            await settle(pilot)
+            before = len(session_calls(pool))
+            await pilot.press("i")
+            await settle(pilot)
+            assert len(session_calls(pool)) == before
+            await pilot.press("f8")
+            await settle(pilot)
+            assert session_calls(pool)[-1][0] == "get_session"
 
 
 async def test_upload_refuses_files_over_the_limit(make_app: AppFactory, workdir: Path) -> None:

@@ -13,7 +13,7 @@ from dstui.api.protocol import SessionPoolAPI
 from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.formatting import format_age, format_countdown, format_duration, format_size
 from dstui.tui.history import MAX_RUNS_PER_SESSION, RunHistory, RunRecord
-from dstui.tui.screens.main import preview_content
+from dstui.tui.screens.file_actions import preview_content
 
 
 def test_countdown_and_age_use_the_given_now() -> None:

@@ -20,7 +20,7 @@ class MetadataPane(Vertical):
     ALLOW_MAXIMIZE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "screen.pool_metadata", "Pool metadata", id="pool-metadata"),
-        Binding("i", "screen.fetch_session", "Fetch↻", id="fetch-session-details"),
+        Binding("i", "screen.fetch_session", "Fetch↻", id="fetch-session"),
     ]
 
     def __init__(self, clock: Clock) -> None:

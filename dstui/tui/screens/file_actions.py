@@ -1,0 +1,228 @@
+"""The Files pane's actions: browse /mnt/data, upload, download (atomic), delete, preview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import work
+from textual.content import Content
+from textual.highlight import highlight
+
+from dstui.api.constants import MAX_UPLOAD_BYTES
+from dstui.api.errors import DynamicSessionsError, NotFoundError
+from dstui.api.models import RemoteFile
+from dstui.tui.formatting import format_size
+from dstui.tui.screens.base import PoolScreen
+from dstui.tui.screens.modals import ConfirmModal, TextModal, UploadModal
+from dstui.tui.widgets.files_pane import PARENT_KEY
+
+PREVIEW_MAX_BYTES = 256 * 1024
+
+
+class FileActions(PoolScreen):
+    @work(group="files-list", exclusive=True, exit_on_error=False, description="Listing files")
+    async def list_files(self, identifier: str, path: str) -> None:
+        try:
+            files = await self.pool.list_files(identifier, path=path)
+        except DynamicSessionsError as exc:
+            self.report_error("Listing files failed", exc)
+            return
+        self.confirm_created(identifier)
+        if self.selected == identifier:
+            self.files.show_listing(identifier, path, files)
+
+    def _files_target(self) -> tuple[str, str] | None:
+        if self.selected is None:
+            return None
+        if self.files.identifier != self.selected:
+            return self.selected, ""
+        return self.selected, self.files.path
+
+    def action_refresh_files(self) -> None:
+        target = self._files_target()
+        if target is not None:
+            self.list_files(*target)
+
+    def action_open_entry(self) -> None:
+        name = self.files.highlighted_name()
+        target = self._files_target()
+        if name is None or target is None:
+            return
+        if name == PARENT_KEY:
+            self.action_parent_directory()
+            return
+        entry = self.files.entries.get(name)
+        if entry is not None and entry.is_dir:
+            self.list_files(target[0], f"{target[1]}/{name}".strip("/"))
+        elif entry is not None:
+            self.action_preview_file()
+
+    def action_parent_directory(self) -> None:
+        target = self._files_target()
+        if target is None or not target[1]:
+            return
+        self.list_files(target[0], target[1].rpartition("/")[0])
+
+    def _selected_file(self) -> tuple[str, str, RemoteFile] | None:
+        entry = self.files.highlighted_entry()
+        if self.files.identifier is None or entry is None or entry.is_dir:
+            return None
+        return self.files.identifier, self.files.path, entry
+
+    def action_upload_file(self) -> None:
+        target = self._files_target()
+        if target is None:
+            return
+        identifier, path = target
+
+        def chosen(local: Path | None) -> None:
+            if local is not None:
+                self.upload(identifier, path, local)
+
+        remote = f"/mnt/data/{path}" if path else "/mnt/data"
+        self.app.push_screen(
+            UploadModal(self.settings.upload_start_dir, MAX_UPLOAD_BYTES, remote), chosen
+        )
+
+    def _progress(self, verb: str, name: str) -> Callable[[int, int | None], None]:
+        def update(done: int, total: int | None) -> None:
+            size = format_size(total) if total is not None else "?"
+            self.files.show_progress(f"{verb} {name}: {format_size(done)} of {size}", done, total)
+
+        return update
+
+    @work(group="transfer", exit_on_error=False, description="Uploading")
+    async def upload(self, identifier: str, path: str, local: Path) -> None:
+        try:
+            uploaded = await self.pool.upload_file(
+                identifier, local, path=path, progress=self._progress("Uploading", local.name)
+            )
+        except (DynamicSessionsError, OSError) as exc:
+            self.files.hide_progress()
+            self.report_error(f"Uploading {local.name} failed", exc)
+            return
+        self.files.hide_progress()
+        self.report_info(f"Uploaded {uploaded.name} ({format_size(uploaded.size)})")
+        if self.selected == identifier:
+            self.list_files(identifier, path)
+        self.files.set_note(f"Uploaded {uploaded.name} ({format_size(uploaded.size)})")
+
+    def action_download_file(self) -> None:
+        chosen = self._selected_file()
+        if chosen is None:
+            return
+        identifier, path, entry = chosen
+        dest = self.settings.download_dir / entry.name
+        if dest.exists():
+
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self.download(identifier, path, entry.name, dest, True)
+
+            self.app.push_screen(
+                ConfirmModal(
+                    "Overwrite?",
+                    f"{dest} exists. Replace it with {entry.name} from the session?",
+                    confirm_label="Overwrite",
+                ),
+                confirmed,
+            )
+            return
+        self.download(identifier, path, entry.name, dest, False)
+
+    @work(group="transfer", exit_on_error=False, description="Downloading")
+    async def download(
+        self, identifier: str, path: str, name: str, dest: Path, overwrite: bool
+    ) -> None:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            saved = await self.pool.download_file(
+                identifier,
+                name,
+                dest,
+                path=path,
+                overwrite=overwrite,
+                progress=self._progress("Downloading", name),
+            )
+        except (DynamicSessionsError, OSError) as exc:
+            self.files.hide_progress()
+            self.report_error(f"Downloading {name} failed", exc)
+            return
+        self.files.hide_progress()
+        self.files.set_note(f"Saved {name} to {saved}")
+        self.report_info(f"Saved {name} to {saved}")
+
+    def action_delete_file(self) -> None:
+        chosen = self._selected_file()
+        if chosen is None:
+            return
+        identifier, path, entry = chosen
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.delete_file(identifier, path, entry.name)
+
+        self.app.push_screen(
+            ConfirmModal("Delete file", f"Delete {entry.name} from {self.files.remote_dir()}?"),
+            confirmed,
+        )
+
+    @work(group="files-op", exit_on_error=False, description="Deleting file")
+    async def delete_file(self, identifier: str, path: str, name: str) -> None:
+        try:
+            await self.pool.delete_file(identifier, name, path=path)
+        except NotFoundError:
+            # Already gone (e.g. an earlier attempt succeeded but its answer was lost).
+            self.report_info(f"{name} was already gone")
+        except DynamicSessionsError as exc:
+            self.report_error(f"Deleting {name} failed", exc)
+            return
+        else:
+            self.report_info(f"Deleted {name}")
+        if self.selected == identifier:
+            self.list_files(identifier, path)
+
+    def action_preview_file(self) -> None:
+        chosen = self._selected_file()
+        if chosen is not None:
+            self.preview(*chosen)
+
+    @work(group="files-op", exit_on_error=False, description="Reading file")
+    async def preview(self, identifier: str, path: str, entry: RemoteFile) -> None:
+        try:
+            data = await self.pool.read_file(
+                identifier, entry.name, path=path, max_bytes=PREVIEW_MAX_BYTES
+            )
+        except DynamicSessionsError as exc:
+            self.report_error(f"Reading {entry.name} failed", exc)
+            return
+        self.app.push_screen(
+            TextModal(entry.name, preview_content(entry, data), dialog_id="preview-dialog")
+        )
+
+
+def preview_content(entry: RemoteFile, data: bytes) -> Content:
+    """Text with syntax highlighting by file name; anything binary shows size and type only."""
+    is_text = b"\x00" not in data[:8192]
+    text = ""
+    if is_text:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            is_text = False
+    if not is_text:
+        return Content.styled(
+            f"Binary file: {format_size(entry.size)}, {entry.content_type or 'unknown type'}.\n"
+            "Press d to download it.",
+            "$text-muted",
+        )
+    body = highlight(text, path=entry.name)
+    if entry.size is not None and entry.size > len(data):
+        body = Content("\n").join(
+            [
+                body,
+                Content.styled(f"✂ preview shows the first {format_size(len(data))}", "$warning"),
+            ]
+        )
+    return body
