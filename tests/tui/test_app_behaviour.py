@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from textual.pilot import Pilot
-from textual.widgets import Button, DirectoryTree, Input
+from textual.widgets import Button, Input
 
 from dstui.api.errors import PermissionDeniedError
-from dstui.tui.app import DstuiApp
 from dstui.tui.commands import DstuiCommands
 from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.history import RunHistory
-from dstui.tui.screens.main import MainScreen
 from dstui.tui.screens.modals import ConfirmModal, UploadModal
 from tests.tui.conftest import FIXED_NEW_IDENTIFIER, AppFactory, build_app
+from tests.tui.pilot_helpers import main_screen, settle
 
 SIZE = (120, 36)
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    for _ in range(2):
-        pending = [w for w in pilot.app.workers if not isinstance(w.node, DirectoryTree)]
-        if pending:  # an empty list would mean "every worker", DirectoryTree's included
-            await pilot.app.workers.wait_for_complete(pending)
-        await pilot.pause()
-
-
-def screen_of(app: DstuiApp) -> MainScreen:
-    assert app.main_screen is not None
-    return app.main_screen
 
 
 def session_calls(pool: FakePool) -> list[tuple[str, str | None]]:
@@ -42,7 +26,7 @@ async def test_editor_highlights_python(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        editor = screen_of(app).code.editor
+        editor = main_screen(app).code.editor
         assert editor.language == "python"
         assert editor.theme == "css"
         assert editor._highlight_query is not None
@@ -57,7 +41,7 @@ async def test_selecting_rows_sends_nothing_that_names_a_session(make_app: AppFa
             await pilot.press("down")
         await pilot.press("2", "1", "3", "escape")
         await settle(pilot)
-        assert screen_of(app).selected == "etl-nightly-00006" or screen_of(app).selected
+        assert main_screen(app).selected == "etl-nightly-00006" or main_screen(app).selected
         assert session_calls(pool) == []
         assert {name for name, _ in pool.calls} == {"list_sessions_page"}
 
@@ -71,7 +55,7 @@ async def test_files_are_listed_only_when_the_pane_is_opened(make_app: AppFactor
         await pilot.press("4")
         await settle(pilot)
         assert session_calls(pool) == [("list_files", "etl-nightly-00000")]
-        names = set(screen_of(app).files.entries)
+        names = set(main_screen(app).files.entries)
         assert {"data.csv", "outputs", "model.bin", "weird name [v2] (1).txt"} <= names
 
 
@@ -80,7 +64,7 @@ async def test_pages_load_as_the_cursor_nears_the_end(make_app: AppFactory) -> N
     app = make_app(pool)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         assert screen.sessions.table.row_count == 300
         assert screen.next_link is not None
         await pilot.press("ctrl+end")
@@ -102,7 +86,7 @@ async def test_refresh_keeps_the_cursor_on_the_same_session(make_app: AppFactory
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("down", "down", "down", "down", "down")
-        screen = screen_of(app)
+        screen = main_screen(app)
         before = screen.sessions.highlighted_identifier()
         await pilot.press("r")
         await settle(pilot)
@@ -115,7 +99,7 @@ async def test_filter_then_escape_restores_all_rows(make_app: AppFactory) -> Non
         await settle(pilot)
         await pilot.press("slash", *"lab", "enter")
         await pilot.pause(0.3)
-        table = screen_of(app).sessions.table
+        table = main_screen(app).sessions.table
         identifiers = table.row_keys()
         assert identifiers and all("lab" in i for i in identifiers)
         await pilot.press("escape")
@@ -128,7 +112,7 @@ async def test_read_only_removes_changing_actions(make_app: AppFactory) -> None:
     app = make_app(pool, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         keys = set(screen.active_bindings)
         assert "ctrl+r" not in keys and "ctrl+d" not in keys and "n" not in keys
         await pilot.press("ctrl+r", "f5", "ctrl+d", "n")
@@ -159,7 +143,7 @@ async def test_runs_are_kept_across_restarts_and_can_be_recalled(make_app: AppFa
     app = make_app(pool)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen_of(app).code.editor.text = "print('first')"
+        main_screen(app).code.editor.text = "print('first')"
         await pilot.press("ctrl+r")
         await settle(pilot)
     runs = RunHistory(Path("data") / "history").runs("etl-nightly-00000")
@@ -170,7 +154,7 @@ async def test_runs_are_kept_across_restarts_and_can_be_recalled(make_app: AppFa
     second = make_app(FakePool())
     async with second.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(second)
+        screen = main_screen(second)
         screen.code.editor.text = ""
         await pilot.press("3", "escape", "f3")
         await settle(pilot)
@@ -199,7 +183,7 @@ async def test_marked_delete_needs_the_count_typed(make_app: AppFactory) -> None
             ("delete_session", "agent-chat-00001"),
             ("delete_session", "etl-nightly-00000"),
         ]
-        assert screen_of(app).sessions.table.row_count == 38
+        assert main_screen(app).sessions.table.row_count == 38
 
 
 async def test_delete_defaults_to_cancel(make_app: AppFactory) -> None:
@@ -213,7 +197,7 @@ async def test_delete_defaults_to_cancel(make_app: AppFactory) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert session_calls(pool) == []
-        assert screen_of(app).sessions.table.row_count == 40
+        assert main_screen(app).sessions.table.row_count == 40
 
 
 async def test_new_session_is_created_by_its_first_request(make_app: AppFactory) -> None:
@@ -223,7 +207,7 @@ async def test_new_session_is_created_by_its_first_request(make_app: AppFactory)
         await settle(pilot)
         await pilot.press("n", "enter")
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         assert screen.selected == FIXED_NEW_IDENTIFIER
         row = screen.sessions.session(FIXED_NEW_IDENTIFIER)
         assert row is not None and row.local
@@ -307,7 +291,7 @@ async def test_errors_are_shown_literally_and_the_app_stays_up(make_app: AppFact
         messages = [n.message for n in app._notifications]
         assert any("[bold red]nope[/]" in m and "Session Executor" in m for m in messages)
         assert all(not n.markup for n in app._notifications if "nope" in n.message)
-        assert "[bold red]nope[/]" in screen_of(app).status.error
+        assert "[bold red]nope[/]" in main_screen(app).status.error
         assert app.is_running
 
 
@@ -326,7 +310,7 @@ async def test_countdown_follows_the_injected_clock(workdir: Path) -> None:
     app = build_app(clock=lambda: now[0])
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         table = screen.sessions.table
         assert table.get_cell("etl-nightly-00000", "expires") == "4m55s"
         now[0] = DEMO_NOW + timedelta(seconds=60)
@@ -342,7 +326,7 @@ async def test_async_run_can_be_cancelled(make_app: AppFactory) -> None:
     app = make_app(pool)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         screen.code.editor.text = "print(1)"
         await pilot.press("f6", "ctrl+r")
         await pilot.pause(0.1)
@@ -357,7 +341,7 @@ async def test_timeout_outside_1_to_220_is_refused(make_app: AppFactory) -> None
     app = make_app(pool)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         screen.query_one("#timeout", Input).value = "500"
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -369,7 +353,7 @@ async def test_small_terminal_shows_one_pane_at_a_time(make_app: AppFactory) -> 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         assert screen.has_class("-narrow")
         assert screen.sessions.display and screen.sessions.region.width > 0
         await pilot.press("3")
@@ -387,7 +371,7 @@ async def test_auto_refresh_pauses_while_a_modal_is_open(make_app: AppFactory) -
     app = make_app(pool)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         before = len(pool.calls)
         await pilot.press("ctrl+d")
         await settle(pilot)
@@ -405,7 +389,7 @@ async def test_quit_key_is_typed_into_the_editor_not_obeyed(make_app: AppFactory
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = screen_of(app)
+        screen = main_screen(app)
         screen.code.editor.text = ""
         await pilot.press("3", "q")
         await pilot.pause()

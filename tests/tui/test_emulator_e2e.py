@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DirectoryTree
 
 from dstui.api import SessionsClient, StaticTokenProvider
 from dstui.api.errors import ApiError, TransportError
@@ -23,6 +22,7 @@ from dstui.tui.app import DstuiApp
 from dstui.tui.screens.main import MainScreen
 from dstui.tui.screens.modals import ConfirmModal
 from tests.tui.conftest import build_app
+from tests.tui.pilot_helpers import settle
 
 pytestmark = pytest.mark.slow
 SIZE = (120, 36)
@@ -44,14 +44,6 @@ def faulty_emulator() -> Iterator[EmulatorServer]:
         yield server
     finally:
         server.stop()
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    for _ in range(2):
-        pending = [w for w in pilot.app.workers if not isinstance(w.node, DirectoryTree)]
-        if pending:  # an empty list would mean "every worker", DirectoryTree's included
-            await pilot.app.workers.wait_for_complete(pending)
-        await pilot.pause()
 
 
 async def until(

@@ -10,7 +10,9 @@ from textual.pilot import Pilot
 from dstui.tui.demo import FakePool
 from dstui.tui.widgets.footer import KeysFooter
 from tests.tui.conftest import AppFactory
-from tests.tui.test_app_behaviour import SIZE, settle
+from tests.tui.pilot_helpers import settle
+
+SIZE = (120, 36)
 
 
 def footer_text(pilot: Pilot[Any]) -> str:

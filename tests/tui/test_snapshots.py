@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DirectoryTree
 
 from dstui.api.errors import (
     AuthenticationError,
@@ -20,36 +19,11 @@ from dstui.api.errors import (
     TransportError,
 )
 from dstui.tui.demo import FakePool
-from dstui.tui.screens.main import MainScreen
 from tests.tui.conftest import AppFactory
+from tests.tui.pilot_helpers import main_screen, presses, run_snippet, settle, snippet
 
 WIDE = (120, 36)
 SMALL = (80, 24)
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait for the app's own workers (a DirectoryTree keeps a loader worker alive forever)."""
-    for _ in range(2):
-        pending = [w for w in pilot.app.workers if not isinstance(w.node, DirectoryTree)]
-        if pending:  # an empty list would mean "every worker", DirectoryTree's included
-            await pilot.app.workers.wait_for_complete(pending)
-        await pilot.pause()
-
-
-def main_screen(pilot: Pilot[Any]) -> MainScreen:
-    screen = pilot.app.main_screen  # type: ignore[attr-defined]
-    assert isinstance(screen, MainScreen)
-    return screen
-
-
-async def run_snippet(pilot: Pilot[Any], code: str, *, asynchronous: bool = False) -> None:
-    await settle(pilot)
-    screen = main_screen(pilot)
-    screen.code.editor.text = code
-    if asynchronous:
-        await pilot.press("f6")
-    await pilot.press("ctrl+r")
-    await settle(pilot)
 
 
 class TestStartup:
@@ -92,12 +66,9 @@ class TestSessions:
     def test_selection_and_metadata(self, snap_compare: Any, make_app: AppFactory) -> None:
         """Moving the cursor shows that session's metadata (from the list; nothing sent)."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("down", "down", "down")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=presses(("down", "down", "down"))
+        )
 
     def test_pool_metadata(self, snap_compare: Any, make_app: AppFactory) -> None:
         """`2` then `m`: pool runtimes, kernel and a searchable package list."""
@@ -106,7 +77,7 @@ class TestSessions:
             await settle(pilot)
             await pilot.press("2", "m")
             await settle(pilot)
-            main_screen(pilot).query_one("#package-search").focus()
+            main_screen(pilot.app).query_one("#package-search").focus()
             await pilot.press(*"py")
             await settle(pilot)
 
@@ -119,12 +90,7 @@ class TestSessions:
     def test_new_session_accepted(self, snap_compare: Any, make_app: AppFactory) -> None:
         """Enter accepts: the session is listed as new until its first request creates it."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("n", "enter")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=presses(("n", "enter")))
 
     def test_delete_confirm(self, snap_compare: Any, make_app: AppFactory) -> None:
         """ctrl+d asks first, with the focus on Cancel."""
@@ -133,22 +99,18 @@ class TestSessions:
     def test_delete_marked_needs_count(self, snap_compare: Any, make_app: AppFactory) -> None:
         """With marked rows, the count must be typed before Delete is enabled."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("space", "space", "space", "ctrl+d")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(),
+            terminal_size=WIDE,
+            run_before=presses(("space", "space", "space", "ctrl+d")),
+        )
 
     def test_deleted(self, snap_compare: Any, make_app: AppFactory) -> None:
         """After confirming, the row is gone and a toast says so."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("ctrl+d", "tab", "enter")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=presses(("ctrl+d", "tab", "enter"))
+        )
 
     def test_help(self, snap_compare: Any, make_app: AppFactory) -> None:
         """`?` lists the focused pane's keys and the global ones, ↻ marking keep-alive actions."""
@@ -165,52 +127,46 @@ class TestRun:
     def test_success(self, snap_compare: Any, make_app: AppFactory) -> None:
         """stdout, a highlighted result, status, duration and timing headers."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await run_snippet(pilot, "print('hello', 42)\n{'rows': 3, 'ok': True}")
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(),
+            terminal_size=WIDE,
+            run_before=snippet("print('hello', 42)\n{'rows': 3, 'ok': True}"),
+        )
 
     def test_exception(self, snap_compare: Any, make_app: AppFactory) -> None:
         """A Python exception: Failed, traceback in the error colour."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await run_snippet(pilot, "1/0")
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=snippet("1/0"))
 
     def test_timeout(self, snap_compare: Any, make_app: AppFactory) -> None:
         """The pool's timeout message for code that runs past the timeout."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await run_snippet(pilot, "import time\ntime.sleep(300)")
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=snippet("import time\ntime.sleep(300)")
+        )
 
     def test_async(self, snap_compare: Any, make_app: AppFactory) -> None:
         """Async mode (f6) polls the execution until it finishes."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await run_snippet(pilot, "print(1)", asynchronous=True)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=snippet("print(1)", asynchronous=True)
+        )
 
     def test_output_cut(self, snap_compare: Any, make_app: AppFactory) -> None:
         """Output at the length cap carries a clear marker."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await run_snippet(pilot, "print('x' * 10000)")
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=snippet("print('x' * 10000)")
+        )
 
     def test_image_saved(self, snap_compare: Any, make_app: AppFactory) -> None:
         """An image result is saved under the data dir and its path shown."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await run_snippet(
-                pilot, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"
-            )
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(),
+            terminal_size=WIDE,
+            run_before=snippet("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"),
+        )
 
     def test_history(self, snap_compare: Any, make_app: AppFactory) -> None:
         """f3 lists this session's previous runs."""
@@ -232,50 +188,26 @@ class TestFiles:
     def test_subdirectory(self, snap_compare: Any, make_app: AppFactory) -> None:
         """enter descends into a directory; the path and a `..` row show where we are."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=presses("4", "enter"))
 
     def test_upload_dialog(self, snap_compare: Any, make_app: AppFactory) -> None:
         """`u` opens a path input with a local directory browser."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("u")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=presses("4", "u"))
 
     def test_uploaded(self, snap_compare: Any, make_app: AppFactory) -> None:
         """After an upload the listing shows the new file and a toast confirms it."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("u", *"hello.txt", "enter")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=presses("4", ("u", *"hello.txt", "enter"))
+        )
 
     def test_downloaded(self, snap_compare: Any, make_app: AppFactory) -> None:
         """`d` saves the file to the download folder and says where."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("down", "down", "d")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=presses("4", ("down", "down", "d"))
+        )
 
     def test_download_overwrite_prompt(
         self, snap_compare: Any, make_app: AppFactory, workdir: Path
@@ -284,50 +216,32 @@ class TestFiles:
         (workdir / "downloads").mkdir()
         (workdir / "downloads" / "analysis.py").write_text("mine\n")
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("down", "down", "d")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=presses("4", ("down", "down", "d"))
+        )
 
     def test_preview_text(self, snap_compare: Any, make_app: AppFactory) -> None:
         """`p` previews a text file with syntax highlighting."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("down", "down", "p")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=presses("4", ("down", "down", "p"))
+        )
 
     def test_preview_binary(self, snap_compare: Any, make_app: AppFactory) -> None:
         """A binary file shows its size and type instead of bytes."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("down", "down", "down", "down", "down", "p")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(),
+            terminal_size=WIDE,
+            run_before=presses("4", ("down", "down", "down", "down", "down", "p")),
+        )
 
     def test_delete_file_confirm(self, snap_compare: Any, make_app: AppFactory) -> None:
         """ctrl+d on a file asks first."""
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("down", "down", "ctrl+d")
-            await settle(pilot)
-
-        assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(
+            make_app(), terminal_size=WIDE, run_before=presses("4", ("down", "down", "ctrl+d"))
+        )
 
 
 ERRORS = {
@@ -357,7 +271,4 @@ class TestErrors:
             }
         )
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await run_snippet(pilot, "print(1)")
-
-        assert snap_compare(make_app(pool), terminal_size=WIDE, run_before=run_before)
+        assert snap_compare(make_app(pool), terminal_size=WIDE, run_before=snippet("print(1)"))

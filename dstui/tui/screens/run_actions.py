@@ -66,6 +66,18 @@ class RunActions(PoolScreen):
             self._show_running(identifier, asynchronous)
 
         at = self.settings.clock().astimezone(UTC).isoformat(timespec="seconds")
+
+        def failed(status: str, error: str) -> RunRecord:
+            elapsed = self._elapsed_ms()
+            return RunRecord(
+                at=at,
+                code=code,
+                status=status,
+                elapsed_ms=elapsed,
+                asynchronous=asynchronous,
+                error=error,
+            )
+
         try:
             execution = await self.pool.execute(
                 identifier,
@@ -76,26 +88,11 @@ class RunActions(PoolScreen):
                 on_poll=polled,
             )
         except asyncio.CancelledError:
-            record = RunRecord(
-                at=at,
-                code=code,
-                status="Canceled",
-                elapsed_ms=self._elapsed_ms(),
-                asynchronous=asynchronous,
-                error="Canceled here; the pool may still finish the run in the session.",
-            )
-            self._finish_run(identifier, record)
+            note = "Canceled here; the pool may still finish the run in the session."
+            self._finish_run(identifier, failed("Canceled", note))
             raise
         except DynamicSessionsError as exc:
-            record = RunRecord(
-                at=at,
-                code=code,
-                status="Error",
-                elapsed_ms=self._elapsed_ms(),
-                asynchronous=asynchronous,
-                error=describe_error(exc),
-            )
-            self._finish_run(identifier, record)
+            self._finish_run(identifier, failed("Error", describe_error(exc)))
             self.report_error("Run failed", exc)
             return
         finally:
