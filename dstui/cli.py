@@ -54,11 +54,15 @@ environment:
 """
 
 
-def _timeout(text: str) -> int:
+def _whole_number(text: str, what: str = "a whole number") -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+
+
+def _timeout(text: str) -> int:
+    value = _whole_number(text, "a whole number of seconds")
     if not MIN_EXECUTION_TIMEOUT_S <= value <= MAX_EXECUTION_TIMEOUT_S:
         raise argparse.ArgumentTypeError(
             f"must be {MIN_EXECUTION_TIMEOUT_S}-{MAX_EXECUTION_TIMEOUT_S} seconds"
@@ -67,10 +71,7 @@ def _timeout(text: str) -> int:
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
@@ -136,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
 
+    def command_group(
+        name: str, summary: str, description: str | None = None
+    ) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+        """A command that takes an ACTION (`dstui sessions list`)."""
+        holder = commands.add_parser(name, help=summary, description=description)
+        return holder.add_subparsers(dest="action", metavar="ACTION", required=True)
+
     def command(
         group: argparse._SubParsersAction[argparse.ArgumentParser],
         name: str,
@@ -157,10 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("identifier", metavar="ID", help="session identifier")
 
     # sessions
-    sessions_parser = commands.add_parser(
-        "sessions", help="list, inspect, stop and delete sessions", description=_LIFETIME_NOTE
-    )
-    group = sessions_parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    group = command_group("sessions", "list, inspect, stop and delete sessions", _LIFETIME_NOTE)
     sub = command(
         group,
         "list",
@@ -240,12 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # files
-    files_parser = commands.add_parser(
-        "files",
-        help="list, upload, download and delete files under /mnt/data",
-        description=_LIFETIME_NOTE,
+    group = command_group(
+        "files", "list, upload, download and delete files under /mnt/data", _LIFETIME_NOTE
     )
-    group = files_parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def remote_path(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
@@ -292,10 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     remote_path(sub)
 
     # pool, new-id, config
-    pool_parser = commands.add_parser("pool", help="pool-wide information")
-    group = pool_parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     command(
-        group,
+        command_group("pool", "pool-wide information"),
         "metadata",
         pool.show_metadata,
         "show runtimes, packages and kernel of the pool",
@@ -308,8 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         "print a fresh random session identifier",
         "Nothing is sent; the session starts with the first call that uses the identifier.",
     )
-    config_parser = commands.add_parser("config", help="where settings live and what they say")
-    group = config_parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    group = command_group("config", "where settings live and what they say")
     command(group, "path", settings.show_path, "print the config file path")
     command(
         group,

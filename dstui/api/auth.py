@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +18,10 @@ logger = logging.getLogger("dstui.api")
 
 REFRESH_MARGIN_S = 300.0
 AUTH_KINDS = ("default", "cli", "device-code", "managed-identity", "token", "none")
+# Claims that name a user in Entra ID access tokens, most specific first.
+USER_CLAIMS = ("upn", "preferred_username", "unique_name", "email")
+APP_CLAIMS = ("app_displayname", "appid", "azp")
+IDENTITY_MAX_CHARS = 80
 
 
 @runtime_checkable
@@ -108,6 +114,33 @@ class AzureCredentialTokenProvider:
 
     def __repr__(self) -> str:
         return f"AzureCredentialTokenProvider({type(self._credential).__name__})"
+
+
+def token_identity(token: str) -> str | None:
+    """Who a bearer token was issued to, for display: a user's sign-in name, else "app <id>".
+
+    The claims are read, not verified (the service verifies the token; this only labels the
+    header). None for a token that is not a JWT or names nobody. Never returns the token.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    if not isinstance(claims, dict):
+        return None
+    for names, prefix in ((USER_CLAIMS, ""), (APP_CLAIMS, "app ")):
+        for name in names:
+            value = claims.get(name)
+            if isinstance(value, str) and (shown := _printable(value)):
+                return prefix + shown
+    return None
+
+
+def _printable(value: str) -> str:
+    return "".join(ch for ch in value if ch.isprintable()).strip()[:IDENTITY_MAX_CHARS]
 
 
 def read_token_file(path: Path) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Self
 
 import httpx
 
-from dstui.api.auth import TokenProvider
+from dstui.api.auth import TokenProvider, token_identity
 from dstui.api.constants import (
     DEFAULT_API_VERSION,
     DEFAULT_EXECUTION_TIMEOUT_S,
@@ -31,9 +31,9 @@ from dstui.api.errors import (
     DestinationExistsError,
     LocalFileError,
     MalformedResponseError,
+    RemoteTarget,
     RequestTimeoutError,
     RequestValidationError,
-    TransportError,
 )
 from dstui.api.links import join_path, quote_segment, resolve_link
 from dstui.api.models import (
@@ -116,6 +116,7 @@ class SessionsClient:
         )
         # Which execution body wrapping the service accepted last (see SessionPropertiesMissing).
         self._wrap_properties = self.legacy
+        self._auth = auth
         self._http = Requester(
             auth=auth,
             retry=retry or RetryPolicy(),
@@ -131,6 +132,13 @@ class SessionsClient:
     @property
     def api_version(self) -> str:
         return self._api_version
+
+    async def signed_in_identity(self) -> str | None:
+        """Whom the bearer token names (see token_identity); None without auth. Call it after
+        a first request: the provider then hands back its cached token, with no round trip."""
+        if self._auth is None:
+            return None
+        return token_identity(await self._auth.get_token())
 
     @property
     def wraps_execution_body(self) -> bool:
@@ -489,14 +497,26 @@ class SessionsClient:
             )
         return {"path": directory or None}
 
-    def _file_url(self, identifier: str, name: str, path: str, *, content: bool) -> httpx.URL:
-        name = quote_segment(validate_remote_name(name))
+    def _file_call(
+        self, method: str, identifier: str, name: str, path: str, *, what: str, content: bool
+    ) -> Call:
+        """A call on one file; its content is fetched unencoded (see _RAW_BODY_HEADERS)."""
+        name = validate_remote_name(name)
         params = self._file_path_params(path)
+        quoted = quote_segment(name)
         if self.legacy:
-            route = f"files/content/{name}" if content else f"files/{name}"
+            route = f"files/content/{quoted}" if content else f"files/{quoted}"
         else:
-            route = f"files/{name}/content" if content else f"files/{name}"
-        return self._session_url(route, identifier, **params)
+            route = f"files/{quoted}/content" if content else f"files/{quoted}"
+        return Call(
+            method,
+            self._session_url(route, identifier, **params),
+            what=what,
+            idempotent=True,
+            identifier=identifier,
+            headers=_RAW_BODY_HEADERS if content else {},
+            remote=RemoteTarget(params["path"] or "", name),
+        )
 
     async def list_files(
         self, identifier: str, *, path: str = "", recursive: bool = False
@@ -510,10 +530,14 @@ class SessionsClient:
                 )
             params["recursive"] = "true"
         url = self._session_url("files", identifier, **params)
+        # The root always exists, so only a sub-directory's 404 can mean "no such directory".
+        remote = RemoteTarget(params["path"]) if params["path"] else None
         files: list[RemoteFile] = []
         seen: set[str] = set()
         while True:
-            call = Call("GET", url, what="list files", idempotent=True, identifier=identifier)
+            call = Call(
+                "GET", url, what="list files", idempotent=True, identifier=identifier, remote=remote
+            )
             body = await self._json(call)
             files.extend(parse_file_list(body))
             next_link = body.get("nextLink") if isinstance(body, dict) else None
@@ -528,8 +552,7 @@ class SessionsClient:
 
     async def get_file(self, identifier: str, name: str, *, path: str = "") -> RemoteFile:
         identifier = validate_identifier(identifier)
-        url = self._file_url(identifier, name, path, content=False)
-        call = Call("GET", url, what="get file", idempotent=True, identifier=identifier)
+        call = self._file_call("GET", identifier, name, path, what="get file", content=False)
         return parse_uploaded_file(await self._json(call))
 
     async def upload_file(
@@ -581,43 +604,25 @@ class SessionsClient:
         """Stream a file to `dest` (a file path, or a directory to put `name` in) through a
         temporary file and an atomic rename; raises DestinationExistsError unless overwrite."""
         identifier = validate_identifier(identifier)
-        url = self._file_url(identifier, name, path, content=True)
+        call = self._file_call("GET", identifier, name, path, what="download file", content=True)
         target = resolve_destination(Path(dest), name, overwrite=overwrite)
-        call = Call(
-            "GET",
-            url,
-            what="download file",
-            idempotent=True,
-            identifier=identifier,
-            headers=_RAW_BODY_HEADERS,
-        )
-        policy = self._http.retry
-        started, failures = policy.clock(), 0
-        while True:
-            response = await self._http.send(call, stream=True)
+
+        async def save(response: httpx.Response) -> Path:
             try:
                 await write_atomically(
-                    _body_chunks(response, "download file"),
+                    response.aiter_bytes(),
                     target,
                     overwrite=overwrite,
                     total=_content_length(response),
                     progress=progress,
                 )
-                return target
-            except TransportError:
-                # Cut off mid-body: the partial file is gone already, so fetch it all again.
-                failures += 1
-                delay = policy.next_delay(failures, started)
-                if delay is None:
-                    raise
             except DestinationExistsError:
                 raise
             except OSError as exc:
                 raise LocalFileError(f"cannot write {target}: {exc.strerror or exc}") from exc
-            finally:
-                await response.aclose()
-            logger.debug("download file: cut off, fetching again in %.2f s", delay)
-            await policy.sleep(delay)
+            return target
+
+        return await self._http.receive(call, save)
 
     async def read_file(
         self, identifier: str, name: str, *, path: str = "", max_bytes: int = 1_048_576
@@ -626,33 +631,24 @@ class SessionsClient:
         identifier = validate_identifier(identifier)
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
             raise RequestValidationError(f"max_bytes must be >= 0, got {max_bytes!r}")
-        url = self._file_url(identifier, name, path, content=True)
-        call = Call(
-            "GET",
-            url,
-            what="read file",
-            idempotent=True,
-            identifier=identifier,
-            headers=_RAW_BODY_HEADERS,
-        )
-        response = await self._http.send(call, stream=True)
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in _body_chunks(response, "read file"):
+        call = self._file_call("GET", identifier, name, path, what="read file", content=True)
+
+        async def head(response: httpx.Response) -> bytes:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= max_bytes:
                     break
-        finally:
-            await response.aclose()
-        return b"".join(chunks)[:max_bytes]
+            return b"".join(chunks)[:max_bytes]
+
+        return await self._http.receive(call, head)
 
     async def delete_file(self, identifier: str, name: str, *, path: str = "") -> None:
         identifier = validate_identifier(identifier)
-        url = self._file_url(identifier, name, path, content=False)
         await self._http.send(
-            Call("DELETE", url, what="delete file", idempotent=True, identifier=identifier)
+            self._file_call("DELETE", identifier, name, path, what="delete file", content=False)
         )
 
 
@@ -666,12 +662,3 @@ def _build_url(endpoint: str, route: str, query: tuple[tuple[str, str], ...]) ->
 def _content_length(response: httpx.Response) -> int | None:
     value = response.headers.get("content-length")
     return int(value) if value and value.isdigit() else None
-
-
-async def _body_chunks(response: httpx.Response, what: str) -> AsyncIterator[bytes]:
-    """The body as received, with a dropped connection surfacing as TransportError."""
-    try:
-        async for chunk in response.aiter_bytes():
-            yield chunk
-    except httpx.HTTPError as exc:
-        raise TransportError(f"{what}: the connection broke off mid-transfer: {exc}") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -12,6 +13,7 @@ from typing import Any, ClassVar
 from dstui.api.constants import (
     ERROR_CODE_HEADER,
     MAX_UPLOAD_BYTES,
+    MOUNT_ROOT,
     OPERATION_ID_HEADER,
     REQUEST_ID_HEADERS,
     SESSION_NOT_FOUND_CODE,
@@ -201,6 +203,66 @@ _CODE_HINTS = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class RemoteTarget:
+    """The file (or, with no name, the directory) a file operation is about."""
+
+    directory: str  # relative to /mnt/data as normalize_remote_path gives it; "" is the root
+    name: str | None = None
+
+    @property
+    def directory_path(self) -> str:
+        return "/".join(part for part in (MOUNT_ROOT, self.directory) if part)
+
+    @property
+    def path(self) -> str:
+        return "/".join(part for part in (self.directory_path, self.name) if part)
+
+
+# The service answers a missing file with a bare 404 (no published error code), and so it does
+# after the session expired: a file call with a dead identifier lands in a new, empty session.
+_SESSION_GONE_NOTE = (
+    "The service answers the same when the session has expired or was deleted, taking its "
+    "files with it; this identifier then names a new, empty session."
+)
+
+
+def _missing_kind(code: str | None) -> str | None:
+    """What a not-found error code names as missing ("directory", "file"), None if it does not."""
+    lowered = (code or "").lower()
+    if "notfound" not in lowered:
+        return None
+    if "directory" in lowered or "folder" in lowered:
+        return "directory"
+    return "file" if "file" in lowered else None
+
+
+def not_found_hint(target: RemoteTarget, code: str | None) -> str:
+    """The hint for a file operation's 404: what is missing first, the session only when the
+    error code does not say which."""
+    missing = _missing_kind(code)
+    if missing == "directory" or target.name is None:
+        hint = (
+            f"There is no directory {target.directory_path} in this session; "
+            "check the path against the parent directory's listing."
+        )
+    else:
+        hint = (
+            f"There is no file {target.path} in this session; "
+            "check the name and directory against a fresh file list."
+        )
+    return hint if missing else f"{hint} {_SESSION_GONE_NOTE}"
+
+
+def session_gone_hint(target: RemoteTarget) -> str:
+    """The hint when the service says the session itself is gone during a file operation."""
+    return (
+        f"The service says the session has expired or was stopped; its files, {target.path} "
+        "among them, went with it. Running code with this identifier starts a new, empty session."
+    )
+
+
 _STATUS_CLASSES: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -253,11 +315,17 @@ def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None, bool
 
 
 def api_error_from_response(
-    status: int, headers: Mapping[str, str], body: bytes, *, what: str = "request"
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    what: str = "request",
+    remote: RemoteTarget | None = None,
 ) -> ApiError:
     """Map an HTTP error answer to the matching ApiError subclass.
 
-    `headers` must be case-insensitive (httpx.Headers is); `what` names the operation.
+    `headers` must be case-insensitive (httpx.Headers is); `what` names the operation and
+    `remote` the file or directory it is about, which a not-found hint then names.
     """
     code, message, trace_id, is_json = _error_fields(body)
     header_code = headers.get(ERROR_CODE_HEADER)
@@ -279,6 +347,10 @@ def api_error_from_response(
     else:
         cls = _STATUS_CLASSES.get(status, ApiError)
     hint = _CODE_HINTS.get(code or "") if cls in (BadRequestError, ApiError) else None
+    if remote is not None and cls is SessionNotFoundError:
+        hint = session_gone_hint(remote)
+    elif remote is not None and cls is NotFoundError:
+        hint = not_found_hint(remote, code)
     common: dict[str, Any] = {
         "status": status,
         "code": code,

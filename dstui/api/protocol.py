@@ -23,6 +23,8 @@ class SessionPoolAPI(Protocol):
     @property
     def api_version(self) -> str: ...
 
+    async def signed_in_identity(self) -> str | None: ...
+
     # sessions
     def iter_session_pages(
         self, *, skip: int = 0, management: bool = False

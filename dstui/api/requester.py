@@ -7,9 +7,9 @@ import logging
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -19,6 +19,7 @@ from dstui.api.auth import TokenProvider
 from dstui.api.errors import (
     DynamicSessionsError,
     MalformedResponseError,
+    RemoteTarget,
     RequestTimeoutError,
     RequestValidationError,
     TransportError,
@@ -40,6 +41,8 @@ _CA_FILE_HINT = (
     "`dstui emulator --tls` prints the path of its CA file."
 )
 
+T = TypeVar("T")
+
 RequestBody = httpx.AsyncByteStream | bytes
 BodyFactory = Callable[[], tuple[RequestBody, Mapping[str, str]]]
 """Builds a fresh body (and its headers) for each attempt, so streams can be re-sent."""
@@ -60,6 +63,7 @@ class Call:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: BodyFactory | None = None
     read_timeout: float | None = None
+    remote: RemoteTarget | None = None  # the file or directory a file operation is about
 
 
 def decode_json(response: httpx.Response, what: str) -> Any:
@@ -102,9 +106,16 @@ class Requester:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def send(self, call: Call, *, stream: bool = False) -> httpx.Response:
-        """The successful (2xx/3xx) response; with stream=True its body is still unread and the
-        caller must close it. Errors are raised as DynamicSessionsError subclasses."""
+    async def send(self, call: Call) -> httpx.Response:
+        """The successful (2xx/3xx) response, its body read. Errors are raised as
+        DynamicSessionsError subclasses."""
+        return await self.receive(call, _read)
+
+    async def receive(self, call: Call, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
+        """What `consume` makes of the successful response, whose body it reads (the response
+        is closed afterwards). A body cut off mid-way is retried like a connection failure:
+        idempotent calls only, since the answer shows the request arrived. `consume` starts
+        afresh on every attempt and must undo what a broken attempt left behind."""
         started = self._retry.clock()
         failures = 0
         refreshed = False
@@ -112,14 +123,19 @@ class Requester:
         while True:
             request = await self._build(call, client_request_id)
             began = time.perf_counter()
+            answered = False
             try:
                 response = await self._client.send(request, stream=True)
-                if response.status_code < 400 and not stream:
-                    # Inside the try: a body cut off mid-way is retried like any connection
-                    # failure (idempotent calls only; the answer shows the request arrived).
-                    await _read_and_close(response)
+                answered = True
+                if response.status_code < 400:
+                    try:
+                        result = await consume(response)
+                    finally:
+                        await response.aclose()
+                    self._log(call, str(response.status_code), began, failures, None)
+                    return result
             except httpx.TransportError as exc:
-                error = _transport_error(call, exc)
+                error = _transport_error(call, exc, mid_body=answered)
                 failures += 1
                 delay = (
                     self._retry.next_delay(failures, started)
@@ -140,23 +156,21 @@ class Requester:
                 self._auth.invalidate()
                 refreshed = True
                 continue
-            if status >= 400:
-                body = await _read_bounded(response)
-                api_error = api_error_from_response(status, response.headers, body, what=call.what)
-                if api_error.request_id is None:
-                    api_error.request_id = client_request_id
-                failures += 1
-                delay = None
-                if may_retry_status(status, idempotent=call.idempotent):
-                    retry_after = parse_retry_after(response.headers.get("retry-after"))
-                    delay = self._retry.next_delay(failures, started, retry_after)
-                self._log(call, str(status), began, failures, delay)
-                if delay is None:
-                    raise api_error
-                await self._retry.sleep(delay)
-                continue
-            self._log(call, str(status), began, failures, None)
-            return response
+            body = await _read_bounded(response)
+            api_error = api_error_from_response(
+                status, response.headers, body, what=call.what, remote=call.remote
+            )
+            if api_error.request_id is None:
+                api_error.request_id = client_request_id
+            failures += 1
+            delay = None
+            if may_retry_status(status, idempotent=call.idempotent):
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                delay = self._retry.next_delay(failures, started, retry_after)
+            self._log(call, str(status), began, failures, delay)
+            if delay is None:
+                raise api_error
+            await self._retry.sleep(delay)
 
     async def _build(self, call: Call, client_request_id: str) -> httpx.Request:
         headers = {"x-ms-client-request-id": client_request_id, **call.headers}
@@ -219,7 +233,9 @@ def _untrusted_certificate(exc: BaseException) -> bool:
     return False
 
 
-def _transport_error(call: Call, exc: httpx.HTTPError) -> DynamicSessionsError:
+def _transport_error(
+    call: Call, exc: httpx.HTTPError, *, mid_body: bool = False
+) -> DynamicSessionsError:
     host = call.url.host
     if isinstance(exc, httpx.TimeoutException):
         phase = type(exc).__name__.removesuffix("Timeout").lower() or "request"
@@ -232,14 +248,14 @@ def _transport_error(call: Call, exc: httpx.HTTPError) -> DynamicSessionsError:
             f"{call.what}: the certificate of {host} is not trusted: {detail}",
             hint=_CA_FILE_HINT,
         )
+    if mid_body:
+        return TransportError(f"{call.what}: the answer from {host} broke off mid-way: {detail}")
     return TransportError(f"{call.what}: could not talk to {host}: {detail}")
 
 
-async def _read_and_close(response: httpx.Response) -> None:
-    try:
-        await response.aread()
-    finally:
-        await response.aclose()
+async def _read(response: httpx.Response) -> httpx.Response:
+    await response.aread()
+    return response
 
 
 async def _read_bounded(response: httpx.Response, limit: int = ERROR_BODY_LIMIT) -> bytes:

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from dstui.api import SessionsClient
 from dstui.api.auth import make_token_provider
+from dstui.commands.output import write_json
 from dstui.config import TOKEN_ENV_VAR, Config, Connection, load_config, resolve_connection
 from dstui.paths import config_file
 
@@ -105,3 +106,10 @@ class CommandEnv:
 
     def note(self, text: str) -> None:
         self.stderr.write(f"{text}\n")
+
+    def report_done(self, data: object, message: str) -> None:
+        """A finished action: `data` as JSON on stdout with --json, else `message` on stderr."""
+        if self.json:
+            write_json(self.stdout, data)
+        else:
+            self.note(message)

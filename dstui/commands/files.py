@@ -14,7 +14,7 @@ from dstui.commands.output import (
     render_table,
     write_json,
 )
-from dstui.commands.progress import progress_for
+from dstui.commands.progress import transfer_progress
 
 
 def remote_location(path: str, name: str = "") -> str:
@@ -55,9 +55,9 @@ async def put_file(env: CommandEnv) -> int:
     if not local.is_file():
         problem = "is a directory" if local.is_dir() else "does not exist"
         raise CommandError(f"{local} {problem}", "give the path of a local file to upload")
-    bar = progress_for(env.stderr, f"uploading {local.name}", enabled=not env.json)
+    label = f"uploading {local.name}"
     async with env.client() as client:
-        try:
+        with transfer_progress(env.stderr, label, enabled=not env.json) as bar:
             uploaded = await client.upload_file(
                 env.args.identifier,
                 local,
@@ -65,14 +65,8 @@ async def put_file(env: CommandEnv) -> int:
                 remote_name=env.args.name,
                 progress=bar,
             )
-        finally:
-            if bar is not None:
-                bar.finish()
-    if env.json:
-        write_json(env.stdout, uploaded)
-    else:
-        where = remote_location(env.args.path, uploaded.name)
-        env.note(f"uploaded {local} ({format_size(uploaded.size)}) to {where}")
+    where = remote_location(env.args.path, uploaded.name)
+    env.report_done(uploaded, f"uploaded {local} ({format_size(uploaded.size)}) to {where}")
     return 0
 
 
@@ -81,9 +75,8 @@ async def get_file(env: CommandEnv) -> int:
     # A folder (the current one by default) receives the remote name; the client checks it.
     output: str | None = env.args.output
     target = Path(output).expanduser() if output is not None else Path.cwd()
-    bar = progress_for(env.stderr, f"downloading {name}", enabled=not env.json)
     async with env.client() as client:
-        try:
+        with transfer_progress(env.stderr, f"downloading {name}", enabled=not env.json) as bar:
             saved = await client.download_file(
                 env.args.identifier,
                 name,
@@ -92,13 +85,10 @@ async def get_file(env: CommandEnv) -> int:
                 overwrite=env.args.force,
                 progress=bar,
             )
-        finally:
-            if bar is not None:
-                bar.finish()
-    if env.json:
-        write_json(env.stdout, {"name": name, "path": saved, "size": saved.stat().st_size})
-    else:
-        env.note(f"saved {remote_location(env.args.path, name)} to {saved}")
+    env.report_done(
+        {"name": name, "path": saved, "size": saved.stat().st_size},
+        f"saved {remote_location(env.args.path, name)} to {saved}",
+    )
     return 0
 
 
@@ -106,8 +96,6 @@ async def remove_file(env: CommandEnv) -> int:
     name: str = env.args.name
     async with env.client() as client:
         await client.delete_file(env.args.identifier, name, path=env.args.path)
-    if env.json:
-        write_json(env.stdout, {"deleted": remote_location(env.args.path, name)})
-    else:
-        env.note(f"deleted {remote_location(env.args.path, name)}")
+    where = remote_location(env.args.path, name)
+    env.report_done({"deleted": where}, f"deleted {where}")
     return 0

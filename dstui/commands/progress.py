@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from dstui.commands.output import format_size
@@ -76,3 +77,14 @@ def progress_for(stream: TextIO, label: str, *, enabled: bool) -> ProgressBar | 
     if isatty is None or not isatty():
         return None
     return ProgressBar(stream, label)
+
+
+@contextmanager
+def transfer_progress(stream: TextIO, label: str, *, enabled: bool) -> Iterator[ProgressBar | None]:
+    """`progress_for` whose line is ended however the transfer ends."""
+    bar = progress_for(stream, label, enabled=enabled)
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.finish()

@@ -77,10 +77,7 @@ async def delete_session(env: CommandEnv) -> int:
         return 1
     async with env.client() as client:
         await client.delete_session(identifier)
-    if env.json:
-        write_json(env.stdout, {"deleted": identifier})
-    else:
-        env.note(f"deleted session {identifier}")
+    env.report_done({"deleted": identifier}, f"deleted session {identifier}")
     return 0
 
 
@@ -88,10 +85,9 @@ async def stop_session(env: CommandEnv) -> int:
     identifier: str = env.args.identifier
     async with env.client() as client:
         message = await client.stop_session(identifier)
-    if env.json:
-        write_json(env.stdout, {"stopped": identifier, "message": message})
-    else:
-        env.note(message or f"stopped session {identifier}")
+    env.report_done(
+        {"stopped": identifier, "message": message}, message or f"stopped session {identifier}"
+    )
     return 0
 
 

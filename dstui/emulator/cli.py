@@ -8,6 +8,7 @@ import shlex
 import signal
 import sys
 import threading
+from dataclasses import asdict, fields
 from pathlib import Path
 from types import FrameType
 
@@ -20,33 +21,32 @@ from dstui.emulator.server import EmulatorServer
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = EmulatorConfig()
+    """Each option's dest is the EmulatorConfig field it sets, and the config's defaults apply."""
     parser = argparse.ArgumentParser(
         prog="dstui emulator",
         description="Run a local emulator of an Azure Container Apps dynamic-sessions pool.",
     )
-    parser.add_argument("--host", default=defaults.host, help="address to bind (default loopback)")
-    parser.add_argument("--port", type=int, default=defaults.port, help="0 picks a free port")
+    parser.set_defaults(**asdict(EmulatorConfig()))
+    parser.add_argument("--host", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, help="0 picks a free port")
     auth = parser.add_mutually_exclusive_group()
     auth.add_argument("--token", help="bearer token clients must send (default: random)")
-    auth.add_argument("--no-auth", action="store_true", help="accept requests without a token")
+    auth.add_argument(
+        "--no-auth", dest="auth", action="store_false", help="accept requests without a token"
+    )
     parser.add_argument(
         "--cooldown",
+        dest="cooldown_s",
         type=float,
-        default=defaults.cooldown_s,
         metavar="S",
         help="idle seconds before a session is deleted",
     )
-    parser.add_argument("--max-sessions", type=int, default=defaults.max_sessions, metavar="N")
+    parser.add_argument("--max-sessions", type=int, metavar="N")
     parser.add_argument(
-        "--ready-sessions",
-        type=int,
-        default=defaults.ready_sessions,
-        metavar="N",
-        help="kernels kept pre-started for new sessions",
+        "--ready-sessions", type=int, metavar="N", help="kernels kept pre-started for new sessions"
     )
     parser.add_argument("--egress", action="store_true", help="give sessions network access")
-    parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default=defaults.sandbox)
+    parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"))
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -55,13 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--memory-limit",
+        dest="memory_limit_mb",
         type=int,
-        default=defaults.memory_limit_mb,
         metavar="MB",
         help="address-space limit per kernel",
     )
     parser.add_argument(
-        "--cpu-limit", type=int, metavar="S", help="CPU seconds a kernel may use in total"
+        "--cpu-limit",
+        dest="cpu_limit_s",
+        type=int,
+        metavar="S",
+        help="CPU seconds a kernel may use in total",
     )
     parser.add_argument(
         "--faults",
@@ -73,30 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--kernel-python", metavar="PATH", help="interpreter for the kernels (needs ipykernel)"
     )
-    parser.add_argument("--pool-name", default=defaults.pool_name)
+    parser.add_argument("--pool-name")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     return EmulatorConfig(
-        host=args.host,
-        port=args.port,
-        token=args.token,
-        auth=not args.no_auth,
-        cooldown_s=args.cooldown,
-        max_sessions=args.max_sessions,
-        ready_sessions=args.ready_sessions,
-        egress=args.egress,
-        sandbox=args.sandbox,
-        data_dir=args.data_dir,
-        faults=args.faults,
-        seed=args.seed,
-        tls=args.tls,
-        kernel_python=args.kernel_python,
-        memory_limit_mb=args.memory_limit,
-        cpu_limit_s=args.cpu_limit,
-        pool_name=args.pool_name,
+        **{field.name: getattr(args, field.name) for field in fields(EmulatorConfig)}
     )
 
 

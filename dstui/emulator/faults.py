@@ -48,23 +48,27 @@ class FaultPlan:
     slow_s: float = _DEFAULT_SLOW_S
 
 
-def _rate(kind: str, text: str) -> float:
+@dataclass(frozen=True)
+class _Quantity:
+    """A number the spec holds: its upper bound and how errors speak of it."""
+
+    high: float
+    noun: str
+    shown: str  # the value in an error, `{}` standing for it
+
+
+_RATE = _Quantity(1.0, "a number", "rate {}")
+_SECONDS = _Quantity(300.0, "a number of seconds", "{} s")
+
+
+def _number(text: str, where: str, quantity: _Quantity) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise FaultSpecError(f"fault '{kind}': '{text}' is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise FaultSpecError(f"fault '{kind}': rate {value} is not between 0 and 1")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise FaultSpecError(f"slow: '{text}' is not a number of seconds") from None
-    if not 0.0 <= value <= 300.0:
-        raise FaultSpecError(f"slow: {value} s is not between 0 and 300")
+        raise FaultSpecError(f"{where}: '{text}' is not {quantity.noun}") from None
+    if not 0.0 <= value <= quantity.high:
+        shown = quantity.shown.format(value)
+        raise FaultSpecError(f"{where}: {shown} is not between 0 and {quantity.high:g}")
     return value
 
 
@@ -76,13 +80,14 @@ def parse_faults(spec: str) -> FaultPlan:
         kind = kind.strip().lower()
         if not sep:
             raise FaultSpecError(f"'{item}' is not KIND=RATE")
+        where = f"fault '{kind}'"
         if kind == "slow":
             rate_text, _, seconds = value.partition(":")
-            slow_rate = _rate(kind, rate_text)
+            slow_rate = _number(rate_text, where, _RATE)
             if seconds:
-                slow_s = _seconds(seconds)
+                slow_s = _number(seconds, "slow", _SECONDS)
         elif kind in ERROR_KINDS:
-            rates[kind] = _rate(kind, value)
+            rates[kind] = _number(value, where, _RATE)
         else:
             raise FaultSpecError(f"unknown fault '{kind}' (use 429, 500, 503, drop, slow)")
     if sum(rates.values()) > 1.0:

@@ -151,20 +151,22 @@ class SessionPool:
         if container.kernel is not None and container.kernel.alive:
             return KernelLease(container.kernel, 0, new_allocation=False)
         started = time.monotonic()
-        kernel = Kernel(self.policy, container.data_dir, container.runtime_dir)
-        container.kernel = kernel
         try:
-            await self._start_kernel(kernel)
+            kernel = await self._start_kernel(container)
         except BaseException:
             container.kernel = None
             raise
         return KernelLease(kernel, int((time.monotonic() - started) * 1000), new_allocation=True)
 
-    async def _start_kernel(self, kernel: Kernel) -> None:
+    async def _start_kernel(self, container: Container) -> Kernel:
+        """Give the container a new kernel and start it (on failure it stays in the container)."""
+        kernel = Kernel(self.policy, container.data_dir, container.runtime_dir)
+        container.kernel = kernel
         # Kernel start-up is CPU-bound: a burst of new sessions queues here instead of
         # starving every start past its timeout.
         async with self._start_slots:
             await kernel.start()
+        return kernel
 
     async def replace_kernel(self, session: Session) -> None:
         """Drop a broken kernel (OOM, hung); the next execution gets a fresh one, files stay."""
@@ -241,10 +243,8 @@ class SessionPool:
             self._refill_wanted.clear()
             while len(self._ready) < self.ready_target and not self._closed:
                 container = self._new_container()
-                kernel = Kernel(self.policy, container.data_dir, container.runtime_dir)
-                container.kernel = kernel
                 try:
-                    await self._start_kernel(kernel)
+                    await self._start_kernel(container)
                 except Exception:
                     failures += 1
                     logger.exception("could not pre-start a ready kernel")

@@ -1,4 +1,4 @@
-"""Pieces used by both API shapes: running an execution, streaming a file, session views."""
+"""Pieces used by both API shapes: an execution, a named file, session views and pages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from urllib.parse import quote, urlencode
 import anyio.to_thread
 from starlette.responses import Response, StreamingResponse
 
-from dstui.api.constants import OPERATION_ID_HEADER, OPERATION_LOCATION_HEADER, SESSION_GUID_HEADER
+from dstui.api.constants import (
+    OPERATION_ID_HEADER,
+    OPERATION_LOCATION_HEADER,
+    SESSION_GUID_HEADER,
+    SESSIONS_PAGE_SIZE,
+)
 from dstui.emulator.dispatch import Call
 from dstui.emulator.envelopes import timestamp
 from dstui.emulator.executions import (
@@ -20,7 +25,7 @@ from dstui.emulator.executions import (
     parse_execution_request,
     run_execution,
 )
-from dstui.emulator.files import SessionFiles, content_type, directory_parts, file_name
+from dstui.emulator.files import FileEntry, SessionFiles, content_type, directory_parts, file_name
 from dstui.emulator.pool import Session
 
 _CHUNK = 1024 * 1024
@@ -71,9 +76,26 @@ async def _read_chunks(fd: int) -> AsyncIterator[bytes]:
         os.close(fd)
 
 
-def download(call: Call, name: str) -> Response:
+def _named_file(call: Call) -> tuple[SessionFiles, list[str], str]:
+    """`open_files` and the route's `{name}`, checked to be a single entry name."""
     files, parts = open_files(call)
-    fd, info = files.open_read(parts, file_name(name))
+    return files, parts, file_name(call.params["name"])
+
+
+def stat_named_file(call: Call) -> FileEntry:
+    files, parts, name = _named_file(call)
+    return files.stat(parts, name)
+
+
+def delete_named_file(call: Call) -> None:
+    files, parts, name = _named_file(call)
+    files.delete(parts, name)
+
+
+async def get_file_content(call: Call) -> Response:
+    """The file's bytes, streamed; the same in both API shapes."""
+    files, parts, name = _named_file(call)
+    fd, info = files.open_read(parts, name)
     headers = {
         "Content-Length": str(info.st_size),
         "Last-Modified": formatdate(info.st_mtime, usegmt=True),
@@ -93,9 +115,24 @@ def session_view(call: Call, session: Session, *, management: bool) -> dict[str,
     return view
 
 
-def next_page_link(call: Call, route: str, skip: int, *, with_version: bool) -> str:
-    query = {"skip": str(skip)}
-    if with_version:
+async def delete_existing_session(call: Call) -> Session:
+    session = call.existing_session()
+    await call.state.pool.delete(session.identifier)
+    return session
+
+
+def session_page(
+    call: Call, route: str, *, management: bool
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The views of one page of live sessions (`skip` query) and the next page's link, if any."""
+    skip = call.skip()
+    page, more = call.state.pool.page(skip, SESSIONS_PAGE_SIZE)
+    views = [session_view(call, session, management=management) for session in page]
+    if not more:
+        return views, None
+    query = {"skip": str(skip + SESSIONS_PAGE_SIZE)}
+    # As documented, the management nextLink carries no api-version; clients add it back.
+    if not management:
         query["api-version"] = call.api_version
     base = str(call.request.base_url).rstrip("/")
-    return f"{base}{route}?{urlencode(query)}"
+    return views, f"{base}{route}?{urlencode(query)}"

@@ -7,8 +7,13 @@ from starlette.responses import Response
 from dstui.emulator.dispatch import Call, RouteSpec
 from dstui.emulator.envelopes import json_response, legacy_file_list
 from dstui.emulator.executions import render_legacy
-from dstui.emulator.files import file_name
-from dstui.emulator.routes_common import download, execute, open_files
+from dstui.emulator.routes_common import (
+    delete_named_file,
+    execute,
+    get_file_content,
+    open_files,
+    stat_named_file,
+)
 from dstui.emulator.uploads import receive_upload
 
 
@@ -29,19 +34,12 @@ async def list_files(call: Call) -> Response:
     return json_response(legacy_file_list([entry.render_legacy() for entry in entries]))
 
 
-async def get_file_content(call: Call) -> Response:
-    return download(call, call.params["name"])
-
-
 async def get_file(call: Call) -> Response:
-    files, parts = open_files(call)
-    entry = files.stat(parts, file_name(call.params["name"]))
-    return json_response(legacy_file_list([entry.render_legacy()]))
+    return json_response(legacy_file_list([stat_named_file(call).render_legacy()]))
 
 
 async def delete_file(call: Call) -> Response:
-    files, parts = open_files(call)
-    files.delete(parts, file_name(call.params["name"]))
+    delete_named_file(call)
     return json_response({"message": "file deleted successfully"})
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from dstui.api.constants import SESSIONS_PAGE_SIZE
 from dstui.emulator.dispatch import Call, RouteSpec
 from dstui.emulator.envelopes import ApiError, json_response, timestamp
 from dstui.emulator.executions import render_new
-from dstui.emulator.files import file_name
 from dstui.emulator.routes_common import (
-    download,
+    delete_existing_session,
+    delete_named_file,
     execute,
     execution_headers,
-    next_page_link,
+    get_file_content,
     open_files,
+    session_page,
     session_view,
+    stat_named_file,
 )
 from dstui.emulator.uploads import receive_upload
 
@@ -54,18 +55,12 @@ async def upload_file(call: Call) -> Response:
 
 
 async def get_file(call: Call) -> Response:
-    files, parts = open_files(call)
-    return json_response(files.stat(parts, file_name(call.params["name"])).render())
+    return json_response(stat_named_file(call).render())
 
 
 async def delete_file(call: Call) -> Response:
-    files, parts = open_files(call)
-    files.delete(parts, file_name(call.params["name"]))
+    delete_named_file(call)
     return Response(status_code=204)
-
-
-async def get_file_content(call: Call) -> Response:
-    return download(call, call.params["name"])
 
 
 async def get_session(call: Call) -> Response:
@@ -73,21 +68,15 @@ async def get_session(call: Call) -> Response:
 
 
 async def delete_session(call: Call) -> Response:
-    session = call.existing_session()
-    await call.state.pool.delete(session.identifier)
+    await delete_existing_session(call)
     return Response(status_code=204)
 
 
 async def list_sessions(call: Call) -> Response:
-    skip = call.skip()
-    page, more = call.state.pool.page(skip, SESSIONS_PAGE_SIZE)
-    body: dict[str, object] = {
-        "sessions": [session_view(call, session, management=False) for session in page]
-    }
-    if more:
-        body["nextLink"] = next_page_link(
-            call, "/listSessions", skip + SESSIONS_PAGE_SIZE, with_version=True
-        )
+    views, link = session_page(call, "/listSessions", management=False)
+    body: dict[str, object] = {"sessions": views}
+    if link is not None:
+        body["nextLink"] = link
     return json_response(body)
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import os
+import base64
+import functools
+import io
 import re
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -29,11 +30,14 @@ from dstui.api.constants import (
     MAX_UPLOAD_BYTES,
     SESSIONS_PAGE_SIZE,
 )
+from dstui.api.downloads import write_atomically
 from dstui.api.errors import (
     DestinationExistsError,
     NotFoundError,
     PayloadTooLargeError,
+    RemoteTarget,
     SessionNotFoundError,
+    not_found_hint,
 )
 from dstui.api.models import (
     Execution,
@@ -51,11 +55,6 @@ DEMO_NOW = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC)
 DEMO_ENDPOINT = "https://demo-pool.dynamicsessions.example"
 DEMO_COOLDOWN_S = 300
 _PREFIXES = ("etl-nightly", "agent-chat", "notebook", "ci-probe", "report-gen", "lab")
-# A 1×1 PNG, the "figure" the demo pool returns for plotting snippets.
-_PNG_1X1 = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
-    "AAAABJRU5ErkJggg=="
-)
 _TIMINGS = MappingProxyType(
     {
         "x-ms-overall-execution-time": "21",
@@ -149,8 +148,10 @@ class FakePool:
         failures: Mapping[str, Exception] | None = None,
         endpoint: str = DEMO_ENDPOINT,
         api_version: str = DEFAULT_API_VERSION,
+        identity: str | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.identity = identity
         self.api_version = api_version
         self.page_size = page_size
         self.clock = clock
@@ -197,13 +198,15 @@ class FakePool:
 
     async def _call(self, method: str, identifier: str | None = None) -> None:
         self.calls.append((method, identifier))
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        else:
-            await asyncio.sleep(0)
+        await asyncio.sleep(self.latency)  # 0 still yields to the loop, like real I/O
         failure = self.failures.get(method)
         if failure is not None:
             raise failure
+
+    async def _session_call(self, method: str, identifier: str) -> None:
+        """A request that uses a session: recorded, then `_touch`ed like the service does."""
+        await self._call(method, identifier)
+        self._touch(identifier)
 
     def _touch(self, identifier: str) -> None:
         """Any request naming a session allocates it or resets its cooldown, like the service."""
@@ -229,8 +232,24 @@ class FakePool:
         key = _normalise_dir(path)
         tree = self._tree(identifier)
         if key not in tree:
-            raise NotFoundError(f"directory {key!r} not found", status=404)
+            raise NotFoundError(
+                f"directory {key!r} not found",
+                status=404,
+                code="DirectoryNotFound",
+                hint=not_found_hint(RemoteTarget(key), "DirectoryNotFound"),
+            )
         return tree[key]
+
+    def _entry(self, identifier: str, path: str, name: str, *, file_only: bool = False) -> _Entry:
+        entry = self._directory(identifier, path).get(name)
+        if entry is None or (file_only and entry.is_dir):
+            raise NotFoundError(
+                f"file {name!r} not found",
+                status=404,
+                code="FileNotFound",
+                hint=not_found_hint(RemoteTarget(_normalise_dir(path), name), "FileNotFound"),
+            )
+        return entry
 
     @staticmethod
     def _remote(name: str, entry: _Entry, directory: str = "") -> RemoteFile:
@@ -242,6 +261,11 @@ class FakePool:
             content_type=entry.content_type,
             directory=directory,
         )
+
+    async def signed_in_identity(self) -> str | None:
+        """Whom the token would name (None unless given). Not in `calls`: like the real
+        client, it sends no request once a token is at hand."""
+        return self.identity
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -345,7 +369,7 @@ class FakePool:
             )
             return ExecutionStatus.FAILED, "", stderr, "", None, 4
         if "plt." in code or "savefig" in code:
-            return ExecutionStatus.SUCCEEDED, "", "", "", ImageResult("png", _PNG_1X1), 35
+            return ExecutionStatus.SUCCEEDED, "", "", "", ImageResult("png", _demo_plot_png()), 35
         stdout, result = _literal_run(code)
         if "* 10000" in code or "*10000" in code:
             stdout = ("0123456789abcdef" * (cap // 16 + 1))[:cap]
@@ -363,8 +387,7 @@ class FakePool:
         jupyter_format: bool = False,
         on_poll: Callable[[Execution], None] | None = None,
     ) -> Execution:
-        await self._call("start_execution", identifier)
-        self._touch(identifier)
+        await self._session_call("start_execution", identifier)
         self._run_counter += 1
         execution_id = operation_id or f"exec-{self._run_counter:04d}"
         cap = output_max_length or DEFAULT_OUTPUT_MAX_LENGTH
@@ -407,8 +430,7 @@ class FakePool:
         )
 
     async def get_execution(self, identifier: str, execution_id: str) -> Execution:
-        await self._call("get_execution", identifier)
-        self._touch(identifier)
+        await self._session_call("get_execution", identifier)
         key = (identifier, execution_id)
         if key not in self._executions:
             raise NotFoundError(f"execution {execution_id!r} not found", status=404)
@@ -450,8 +472,7 @@ class FakePool:
     async def list_files(
         self, identifier: str, *, path: str = "", recursive: bool = False
     ) -> list[RemoteFile]:
-        await self._call("list_files", identifier)
-        self._touch(identifier)
+        await self._session_call("list_files", identifier)
         base = _normalise_dir(path)
         listing = [self._remote(n, e) for n, e in self._directory(identifier, base).items()]
         if recursive:
@@ -462,12 +483,8 @@ class FakePool:
         return sorted(listing, key=lambda f: (f.directory, not f.is_dir, f.name.lower()))
 
     async def get_file(self, identifier: str, name: str, *, path: str = "") -> RemoteFile:
-        await self._call("get_file", identifier)
-        self._touch(identifier)
-        entry = self._directory(identifier, path).get(name)
-        if entry is None:
-            raise NotFoundError(f"file {name!r} not found", status=404)
-        return self._remote(name, entry)
+        await self._session_call("get_file", identifier)
+        return self._remote(name, self._entry(identifier, path, name))
 
     async def upload_file(
         self,
@@ -481,8 +498,7 @@ class FakePool:
         size = local.stat().st_size
         if size > MAX_UPLOAD_BYTES:
             raise PayloadTooLargeError(f"{local.name} is {size} bytes", status=413)
-        await self._call("upload_file", identifier)
-        self._touch(identifier)
+        await self._session_call("upload_file", identifier)
         data = local.read_bytes()
         if progress is not None:
             step = max(1, len(data) // 4)
@@ -504,39 +520,35 @@ class FakePool:
         overwrite: bool = False,
         progress: Callable[[int, int | None], None] | None = None,
     ) -> Path:
-        await self._call("download_file", identifier)
-        self._touch(identifier)
-        entry = self._directory(identifier, path).get(name)
-        if entry is None or entry.is_dir:
-            raise NotFoundError(f"file {name!r} not found", status=404)
+        await self._session_call("download_file", identifier)
+        entry = self._entry(identifier, path, name, file_only=True)
         if dest.exists() and not overwrite:
             raise DestinationExistsError(f"{dest} already exists")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(entry.data)
-        os.replace(tmp, dest)
-        if progress is not None:
-            progress(len(entry.data), len(entry.data))
+        await write_atomically(
+            _single_chunk(entry.data),
+            dest,
+            overwrite=overwrite,
+            total=len(entry.data),
+            progress=progress,
+        )
         return dest
 
     async def read_file(
         self, identifier: str, name: str, *, path: str = "", max_bytes: int = 1_048_576
     ) -> bytes:
-        await self._call("read_file", identifier)
-        self._touch(identifier)
-        entry = self._directory(identifier, path).get(name)
-        if entry is None or entry.is_dir:
-            raise NotFoundError(f"file {name!r} not found", status=404)
+        await self._session_call("read_file", identifier)
+        entry = self._entry(identifier, path, name, file_only=True)
         return entry.data[:max_bytes]
 
     async def delete_file(self, identifier: str, name: str, *, path: str = "") -> None:
-        await self._call("delete_file", identifier)
-        self._touch(identifier)
-        directory = self._directory(identifier, path)
-        if name not in directory:
-            raise NotFoundError(f"file {name!r} not found", status=404)
-        del directory[name]
+        await self._session_call("delete_file", identifier)
+        self._entry(identifier, path, name)
+        del self._directory(identifier, path)[name]
+
+
+async def _single_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def _literal_run(code: str) -> tuple[str, Any]:
@@ -566,3 +578,20 @@ def _literal_run(code: str) -> tuple[str, Any]:
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 result = "(the demo pool evaluates literals only)"
     return "".join(f"{line}\n" for line in lines), result
+
+
+@functools.cache
+def _demo_plot_png() -> str:
+    """The "figure" the demo returns for plotting snippets: a small line chart, base64 PNG.
+    Drawn on first use, so importing the demo (the benchmarks do) does not import Pillow."""
+    from PIL import Image, ImageDraw
+
+    width, height = 48, 28
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line([(3, 2), (3, height - 4), (width - 2, height - 4)], fill="#444444")
+    points = [(4 + x, height - 6 - int((x / 2.2) ** 1.35 * 0.45)) for x in range(0, width - 6, 2)]
+    draw.line(points, fill="#1f77b4", width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -58,6 +58,13 @@ def format_age(when: datetime | None, now: datetime) -> str:
     return f"{format_duration(elapsed)} ago"
 
 
+def format_idle(when: datetime | None, now: datetime) -> str:
+    """Time since `when`, compact for a table column ("0s", "1m42s")."""
+    if when is None:
+        return "—"
+    return format_duration(max((now - when).total_seconds(), 0.0))
+
+
 def format_size(size: int | None) -> str:
     if size is None:
         return "—"

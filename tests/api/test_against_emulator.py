@@ -13,6 +13,7 @@ from dstui.api import (
     DestinationExistsError,
     DynamicSessionsError,
     ExecutionStatus,
+    NotFoundError,
     RetryPolicy,
     ServerError,
     SessionsClient,
@@ -66,6 +67,9 @@ async def test_files_round_trip(emulator_client: SessionsClient, tmp_path: Path)
         await emulator_client.download_file(identifier, "data.csv", target, path="results")
     await emulator_client.delete_file(identifier, "data.csv", path="results")
     assert await emulator_client.list_files(identifier, path="results") == []
+    with pytest.raises(NotFoundError) as gone:
+        await emulator_client.read_file(identifier, "data.csv", path="results")
+    assert gone.value.hint.startswith("There is no file /mnt/data/results/data.csv in this session")
 
 
 async def test_sessions_list_get_delete(emulator_client: SessionsClient) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from dstui.api import (
     StaticTokenProvider,
     make_token_provider,
 )
+from dstui.api.auth import token_identity
 from dstui.api.constants import TOKEN_SCOPE
 from tests.api.conftest import ENDPOINT, TOKEN, error, make_client, ok_json, queue
 
@@ -184,3 +187,43 @@ async def test_no_auth_sends_no_authorization_header() -> None:
     async with make_client(recorder, auth=None, endpoint="http://127.0.0.1:8080") as client:
         await client.get_session("abcd-1")
     assert "authorization" not in recorder.sent[0].headers
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    """An unsigned JWT-shaped token carrying these claims (only the payload is ever read)."""
+
+    def part(data: dict[str, Any]) -> str:
+        raw = json.dumps(data).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.signature"
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        ({"upn": "ada@contoso.com", "appid": "x"}, "ada@contoso.com"),
+        ({"preferred_username": "grace@contoso.com"}, "grace@contoso.com"),
+        ({"appid": "0b9d-4c55", "oid": "1"}, "app 0b9d-4c55"),
+        ({"app_displayname": "nightly-agent", "appid": "0b9d"}, "app nightly-agent"),
+        ({"upn": "evil\x1b[31m@contoso.com"}, "evil[31m@contoso.com"),
+        ({"oid": "only-an-object-id"}, None),
+    ],
+)
+def test_token_identity_reads_who_the_token_names(
+    claims: dict[str, Any], expected: str | None
+) -> None:
+    assert token_identity(_jwt(claims)) == expected
+
+
+@pytest.mark.parametrize("token", ["opaque-emulator-token", "a.b.c", "a.!!!.c", _jwt({})[:-1]])
+def test_token_identity_of_anything_else_is_none(token: str) -> None:
+    assert token_identity(token) is None
+
+
+async def test_client_names_the_signed_in_identity_without_exposing_the_token() -> None:
+    token = _jwt({"upn": "ada@contoso.com"})
+    async with SessionsClient(ENDPOINT, auth=StaticTokenProvider(token)) as client:
+        assert await client.signed_in_identity() == "ada@contoso.com"
+    async with SessionsClient("http://127.0.0.1:9", auth=None) as client:
+        assert await client.signed_in_identity() is None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from dstui.api import (
     RequestTimeoutError,
     ServerError,
     SessionNotFoundError,
+    SessionsClient,
     TransportError,
 )
 from dstui.api.errors import api_error_from_response, body_excerpt, parse_retry_after, redact
@@ -180,3 +183,97 @@ async def test_tokens_never_reach_errors_or_logs(caplog: pytest.LogCaptureFixtur
 def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
     now = datetime(2026, 10, 21, 7, 28, 0, tzinfo=UTC)
     assert parse_retry_after(value, now=now) == expected
+
+
+# -- 404 on file operations ---------------------------------------------------------------------
+
+FileOperation = Callable[[SessionsClient, Path], Awaitable[object]]
+_FILE_OPERATIONS: dict[str, FileOperation] = {
+    "read": lambda client, _: client.read_file("abcd-1", "log.txt", path="/mnt/data/sub"),
+    "download": lambda client, tmp: client.download_file("abcd-1", "log.txt", tmp, path="sub"),
+    "get": lambda client, _: client.get_file("abcd-1", "log.txt", path="sub"),
+    "delete": lambda client, _: client.delete_file("abcd-1", "log.txt", path="sub"),
+}
+SESSION_NOTE = "expired or was deleted"
+
+
+async def _not_found(
+    operation: FileOperation, answer: httpx.Response, tmp_path: Path
+) -> NotFoundError:
+    async with make_client(queue(answer)) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await operation(client, tmp_path)
+    return caught.value
+
+
+@pytest.mark.parametrize("operation", sorted(_FILE_OPERATIONS))
+async def test_bare_404_on_a_file_names_the_file_then_the_session(
+    operation: str, tmp_path: Path
+) -> None:
+    # The live service answers a missing file, and a file call on an expired session (which
+    # lands in a new, empty one), with the same bare 404 (shared/api/README.md §3.3, §3.4, §6.3).
+    exc = await _not_found(_FILE_OPERATIONS[operation], httpx.Response(404), tmp_path)
+    assert type(exc) is NotFoundError
+    assert exc.hint.startswith("There is no file /mnt/data/sub/log.txt in this session;")
+    assert SESSION_NOTE in exc.hint
+    assert "endpoint" not in exc.hint
+    assert f"Hint: {exc.hint}" in str(exc)
+
+
+async def test_404_whose_code_names_a_missing_file_says_only_that(tmp_path: Path) -> None:
+    answer = error(404, "FileNotFound", "File 'log.txt' was not found in the session.")
+    exc = await _not_found(_FILE_OPERATIONS["read"], answer, tmp_path)
+    assert exc.hint == (
+        "There is no file /mnt/data/sub/log.txt in this session; "
+        "check the name and directory against a fresh file list."
+    )
+
+
+async def test_404_whose_code_names_a_missing_directory_names_the_directory(
+    tmp_path: Path,
+) -> None:
+    answer = error(404, "DirectoryNotFound", "The directory does not exist.")
+    exc = await _not_found(_FILE_OPERATIONS["read"], answer, tmp_path)
+    assert exc.hint.startswith("There is no directory /mnt/data/sub in this session;")
+    assert SESSION_NOTE not in exc.hint
+
+
+async def test_bare_404_listing_a_sub_directory_names_the_directory(tmp_path: Path) -> None:
+    exc = await _not_found(
+        lambda client, _: client.list_files("abcd-1", path="results/2026"),
+        httpx.Response(404),
+        tmp_path,
+    )
+    assert exc.hint.startswith("There is no directory /mnt/data/results/2026 in this session;")
+    assert SESSION_NOTE in exc.hint
+
+
+async def test_404_listing_the_root_keeps_the_endpoint_hint(tmp_path: Path) -> None:
+    exc = await _not_found(
+        lambda client, _: client.list_files("abcd-1"), httpx.Response(404), tmp_path
+    )
+    assert exc.hint == NotFoundError.default_hint
+    assert "endpoint" in exc.hint
+
+
+async def test_session_not_found_code_on_a_file_blames_the_session() -> None:
+    answer = error(400, "SessionWithIdentifierNotFound", "no such session")
+    async with make_client(queue(answer)) as client:
+        with pytest.raises(SessionNotFoundError) as caught:
+            await client.read_file("abcd-1", "log.txt")
+    hint = caught.value.hint
+    assert hint.startswith("The service says the session has expired or was stopped;")
+    assert "/mnt/data/log.txt" in hint
+    assert "There is no file" not in hint
+
+
+async def test_legacy_404_names_the_file_under_the_mount_root() -> None:
+    async with make_client(queue(httpx.Response(404)), api_version="2024-02-02-preview") as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.read_file("abcd-1", "x.txt")
+    assert caught.value.hint.startswith("There is no file /mnt/data/x.txt in this session;")
+
+
+def test_hint_without_a_remote_target_is_unchanged() -> None:
+    exc = api_error_from_response(404, httpx.Headers(), b"", what="get execution")
+    assert exc.hint == NotFoundError.default_hint

@@ -20,7 +20,16 @@ from dstui.api import (
     TransportError,
 )
 from dstui.api.uploads import UPLOAD_CHUNK_SIZE
-from tests.api.conftest import ENDPOINT, POOL_PATH, TOKEN, Recorder, make_client, ok_json, queue
+from tests.api.conftest import (
+    ENDPOINT,
+    POOL_PATH,
+    TOKEN,
+    FakeTime,
+    Recorder,
+    make_client,
+    ok_json,
+    queue,
+)
 
 FILE_JSON = {
     "name": "data.bin",
@@ -175,19 +184,23 @@ async def test_error_mid_stream_leaves_no_file(workdir: Path) -> None:
     assert _leftovers(workdir) == []
 
 
+class _CutOff(httpx.AsyncByteStream):
+    """A body that ends after its first 1000 of the 5000 bytes its Content-Length promises."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"x" * 1000
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+
+def _cut_off() -> httpx.Response:
+    return httpx.Response(200, stream=_CutOff(), headers={"content-length": "5000"})
+
+
 async def test_download_cut_off_mid_stream_is_fetched_again(
     workdir: Path, policy: RetryPolicy
 ) -> None:
-    class CutOff(httpx.AsyncByteStream):
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            yield b"x" * 1000
-            raise httpx.RemoteProtocolError("peer closed connection")
-
     payload = b"y" * 5000
-    recorder = queue(
-        httpx.Response(200, stream=CutOff(), headers={"content-length": "5000"}),
-        httpx.Response(200, content=payload),
-    )
+    recorder = queue(_cut_off(), httpx.Response(200, content=payload))
     seen: list[int] = []
     async with make_client(recorder, policy=policy) as client:
         target = await client.download_file(
@@ -239,6 +252,26 @@ async def test_read_file_stops_at_max_bytes() -> None:
     async with make_client(recorder) as client:
         preview = await client.read_file("abcd-1", "log.txt", max_bytes=15)
     assert preview == b"012345678901234"
+
+
+async def test_read_file_cut_off_mid_stream_is_fetched_again(
+    policy: RetryPolicy, fake_time: FakeTime
+) -> None:
+    payload = b"y" * 5000
+    recorder = queue(_cut_off(), httpx.Response(200, content=payload))
+    async with make_client(recorder, policy=policy) as client:
+        preview = await client.read_file("abcd-1", "log.txt", max_bytes=4000)
+    assert preview == payload[:4000]
+    assert len(recorder.sent) == 2
+    assert fake_time.sleeps == [0.5]  # the policy's backoff, as for any retried transport failure
+
+
+async def test_read_file_gives_up_when_every_attempt_is_cut_off(policy: RetryPolicy) -> None:
+    recorder = queue(*(_cut_off() for _ in range(policy.max_attempts)))
+    async with make_client(recorder, policy=policy) as client:
+        with pytest.raises(TransportError, match=r"read file: .*broke off"):
+            await client.read_file("abcd-1", "log.txt")
+    assert len(recorder.sent) == policy.max_attempts
 
 
 async def test_list_files_follows_next_link() -> None:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol
 
 from dstui.api import (
@@ -71,12 +70,7 @@ class FakeClient:
     async def __aenter__(self) -> FakeClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self.closed = True
 
     def _record(self, name: str, *args: Any, **kwargs: Any) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 
-from dstui.commands.progress import ProgressBar, progress_for
+import pytest
 
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+from dstui.commands.progress import ProgressBar, progress_for, transfer_progress
+from tests.cli.fakes import FakeTerminal
 
 
 class Clock:
@@ -64,3 +62,15 @@ def test_finish_without_drawing_writes_nothing() -> None:
     stream = FakeTerminal()
     ProgressBar(stream, "x").finish()
     assert stream.getvalue() == ""
+
+
+def test_transfer_progress_ends_the_line_when_the_transfer_fails() -> None:
+    stream = FakeTerminal()
+    with pytest.raises(OSError), transfer_progress(stream, "up", enabled=True) as bar:
+        assert bar is not None
+        bar(1, 2)
+        raise OSError("cut off")
+    assert stream.getvalue().startswith("\rup [")
+    assert stream.getvalue().endswith("\x1b[K\n")
+    with transfer_progress(FakeTerminal(), "up", enabled=False) as absent:
+        assert absent is None

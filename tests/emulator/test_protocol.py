@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -21,48 +24,32 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> None:
     assert error["code"] == code and error["message"]
 
 
+INVALID = "SessionRequestValidationFailed"
+UNSUPPORTED = "SessionRequestNotSupported"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "query", "code"),
     [
-        ("GET", "/no/such/route", {"api-version": NEW}, "SessionRequestValidationFailed"),
-        ("GET", "/listSessions", {}, "SessionRequestValidationFailed"),
-        ("GET", "/listSessions", {"api-version": "2031-01-01"}, "SessionRequestValidationFailed"),
-        ("PUT", "/session", {"api-version": NEW}, "SessionRequestValidationFailed"),
-        ("POST", "/executions", {"api-version": OLD}, "SessionRequestNotSupported"),
-        ("POST", "/code/execute", {"api-version": NEW}, "SessionRequestNotSupported"),
-        ("GET", "/session", {"api-version": "2024-10-02-preview"}, "SessionRequestNotSupported"),
-        ("GET", "/metadata", {"api-version": OLD}, "SessionRequestNotSupported"),
-        ("GET", "/files", {"api-version": NEW}, "SessionRequestValidationFailed"),
-        (
-            "GET",
-            "/files",
-            {"api-version": NEW, "identifier": "abc"},
-            "SessionRequestValidationFailed",
-        ),
-        (
-            "GET",
-            "/files",
-            {"api-version": NEW, "identifier": "bad identifier"},
-            "SessionRequestValidationFailed",
-        ),
-        (
-            "GET",
-            "/files",
-            {"api-version": NEW, "identifier": "x" * 129},
-            "SessionRequestValidationFailed",
-        ),
+        ("GET", "/no/such/route", {"api-version": NEW}, INVALID),
+        ("GET", "/listSessions", {}, INVALID),
+        ("GET", "/listSessions", {"api-version": "2031-01-01"}, INVALID),
+        ("PUT", "/session", {"api-version": NEW}, INVALID),
+        ("POST", "/executions", {"api-version": OLD}, UNSUPPORTED),
+        ("POST", "/code/execute", {"api-version": NEW}, UNSUPPORTED),
+        ("GET", "/session", {"api-version": "2024-10-02-preview"}, UNSUPPORTED),
+        ("GET", "/metadata", {"api-version": OLD}, UNSUPPORTED),
+        ("GET", "/files", {"api-version": NEW}, INVALID),
+        ("GET", "/files", {"api-version": NEW, "identifier": "abc"}, INVALID),
+        ("GET", "/files", {"api-version": NEW, "identifier": "bad identifier"}, INVALID),
+        ("GET", "/files", {"api-version": NEW, "identifier": "x" * 129}, INVALID),
         (
             "POST",
             "/.management/getSession",
             {"api-version": NEW, "identifier": "never-seen"},
             "SessionWithIdentifierNotFound",
         ),
-        (
-            "GET",
-            "/listSessions",
-            {"api-version": NEW, "skip": "-1"},
-            "SessionRequestValidationFailed",
-        ),
+        ("GET", "/listSessions", {"api-version": NEW, "skip": "-1"}, INVALID),
     ],
 )
 async def test_errors_use_the_service_envelope(
@@ -213,14 +200,21 @@ async def test_json_body_limit(raw: httpx.AsyncClient, ident: str) -> None:
 async def test_access_log_lines_carry_no_secrets(
     raw: httpx.AsyncClient, emulator: EmulatorServer, ident: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    def access_lines() -> list[dict[str, Any]]:
+        return [
+            json.loads(r.getMessage()) for r in caplog.records if r.name == "dstui.emulator.access"
+        ]
+
     with caplog.at_level(logging.INFO, logger="dstui.emulator.access"):
         await raw.get("/files", params={"api-version": NEW, "identifier": ident})
         await raw.get(
             "/listSessions", params={"api-version": NEW}, headers={"Authorization": "Bearer wrong"}
         )
-    lines = [
-        json.loads(r.getMessage()) for r in caplog.records if r.name == "dstui.emulator.access"
-    ]
+        # The server thread writes a line once the response is out, so it can trail the client.
+        deadline = time.monotonic() + 5.0
+        while len(access_lines()) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+    lines = access_lines()
     assert [(line["method"], line["path"], line["status"]) for line in lines] == [
         ("GET", "/files", 200),
         ("GET", "/listSessions", 401),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
+from textual.content import Content
 from textual.widgets import Button, Input
 
 from dstui.api.errors import PermissionDeniedError
@@ -12,6 +14,7 @@ from dstui.tui.commands import DstuiCommands
 from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.history import RunHistory
 from dstui.tui.screens.modals import ConfirmModal, UploadModal
+from dstui.tui.widgets.chrome import TopBar
 from tests.tui.conftest import FIXED_NEW_IDENTIFIER, AppFactory, build_app
 from tests.tui.pilot_helpers import main_screen, settle
 
@@ -398,3 +401,16 @@ async def test_quit_key_is_typed_into_the_editor_not_obeyed(make_app: AppFactory
         await pilot.press("escape", "1", "q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_header_names_the_signed_in_identity_once_known(make_app: AppFactory) -> None:
+    app = make_app(FakePool(identity="ada@contoso.com"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        header = app.screen.query_one(TopBar)
+        assert header.identity == "ada@contoso.com · auth token"
+        assert "ada@contoso.com" in cast(Content, header.render()).plain
+    anonymous = make_app(FakePool())
+    async with anonymous.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert anonymous.screen.query_one(TopBar).identity == "auth token"

@@ -11,7 +11,13 @@ from dstui.api.errors import DestinationExistsError, PayloadTooLargeError, Sessi
 from dstui.api.models import ExecutionStatus, RemoteFile
 from dstui.api.protocol import SessionPoolAPI
 from dstui.tui.demo import DEMO_NOW, FakePool
-from dstui.tui.formatting import format_age, format_countdown, format_duration, format_size
+from dstui.tui.formatting import (
+    format_age,
+    format_countdown,
+    format_duration,
+    format_idle,
+    format_size,
+)
 from dstui.tui.history import MAX_RUNS_PER_SESSION, RunHistory, RunRecord
 from dstui.tui.screens.file_actions import preview_content
 
@@ -22,6 +28,10 @@ def test_countdown_and_age_use_the_given_now() -> None:
     assert format_countdown(None, DEMO_NOW) == "—"
     assert format_age(DEMO_NOW - timedelta(hours=2, minutes=3), DEMO_NOW) == "2h03m ago"
     assert format_duration(3 * 86400 + 4 * 3600) == "3d04h"
+    # The idle column fits six cells: a session touched this instant is "0s", not "just now".
+    assert format_idle(DEMO_NOW - timedelta(milliseconds=300), DEMO_NOW) == "0s"
+    assert format_idle(DEMO_NOW - timedelta(seconds=102), DEMO_NOW) == "1m42s"
+    assert format_idle(None, DEMO_NOW) == "—"
 
 
 def test_sizes() -> None:

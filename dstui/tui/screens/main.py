@@ -101,6 +101,7 @@ class MainScreen(RunActions, FileActions):
         super().__init__(pool, settings)
         self.next_link: str | None = None
         self.active_pane = 1
+        self._identity_asked = False
 
     @property
     def dstui_app(self) -> DstuiApp:
@@ -223,8 +224,22 @@ class MainScreen(RunActions, FileActions):
         self.status.refreshed = self._stamp()
         self.status.error = ""
         self._update_header()
+        if not self._identity_asked:
+            self._identity_asked = True
+            self.show_identity()
         if not refresh and pane.table.row_count:
             self._select(pane.highlighted_identifier())
+
+    @work(group="identity", exit_on_error=False, description="Reading the signed-in identity")
+    async def show_identity(self) -> None:
+        """After the first listing the token is at hand: name whom it was issued to."""
+        try:
+            who = await self.pool.signed_in_identity()
+        except DynamicSessionsError:
+            return  # the header keeps the auth kind; a failing token shows on every request
+        if who:
+            kind = self.settings.identity
+            self.query_one(TopBar).identity = f"{who} · {kind}" if kind else who
 
     @on(SessionTable.NearEnd)
     def _near_end(self, event: SessionTable.NearEnd) -> None:

@@ -19,6 +19,9 @@ from dstui.tui.screens.base import PoolScreen
 from dstui.tui.screens.modals import HistoryModal
 from dstui.tui.widgets.output_view import render_run, render_running
 
+IMAGE_MAX_COLUMNS = 64
+IMAGE_MAX_ROWS = 12
+
 
 class RunActions(PoolScreen):
     _run_started = 0.0
@@ -153,8 +156,12 @@ class RunActions(PoolScreen):
             return None
         return str(target)
 
+    def _image_box(self) -> tuple[int, int]:
+        """Columns × rows for an inline image: the output area's width, at most 64 × 12."""
+        return (max(min(self.code.size.width - 4, IMAGE_MAX_COLUMNS), 8), IMAGE_MAX_ROWS)
+
     def _finish_run(self, identifier: str, record: RunRecord) -> None:
-        self.code.show_output(render_run(record, DEFAULT_OUTPUT_MAX_LENGTH))
+        self.code.show_output(render_run(record, DEFAULT_OUTPUT_MAX_LENGTH, self._image_box()))
         # Paint the output first; the history file is written right after.
         self.call_after_refresh(self._save_run, identifier, record)
 
@@ -185,6 +192,6 @@ class RunActions(PoolScreen):
                 return
             record = runs[index]
             self.code.editor.text = record.code
-            self.code.show_output(render_run(record, DEFAULT_OUTPUT_MAX_LENGTH))
+            self.code.show_output(render_run(record, DEFAULT_OUTPUT_MAX_LENGTH, self._image_box()))
 
         self.app.push_screen(HistoryModal(identifier, runs), chosen)

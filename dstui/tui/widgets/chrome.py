@@ -17,6 +17,7 @@ class TopBar(Static):
     """
 
     loaded: reactive[str] = reactive("")
+    identity: reactive[str | None] = reactive(None)
 
     def __init__(
         self, pool_label: str, api_version: str, identity: str | None, *, emulator: bool
@@ -24,7 +25,7 @@ class TopBar(Static):
         super().__init__(id="top-bar")
         self.pool_label = pool_label
         self.api_version = api_version
-        self.identity = identity
+        self.set_reactive(TopBar.identity, identity)
         self.emulator = emulator
 
     def render(self) -> Content:

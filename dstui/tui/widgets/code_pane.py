@@ -107,7 +107,7 @@ class CodePane(Vertical):
         target = self.query_one("#run-target", Static)
         if read_only:
             target.update(
-                Content.styled("read-only: running code is disabled", "$text-warning"),
+                Content.styled("read-only: runs disabled", "$text-warning"),
                 layout=False,
             )
         elif identifier is None:

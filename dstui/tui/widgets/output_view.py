@@ -1,15 +1,18 @@
-"""Renders one run (a RunRecord) as text: status, timings, streams, result, image path.
+"""Renders one run (a RunRecord) as text: status, timings, streams, result, image.
 
 Everything that came from the server is inserted as plain text, never parsed as markup.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.content import Content
 from textual.highlight import highlight
 
 from dstui.tui.formatting import format_elapsed_ms
 from dstui.tui.history import RunRecord
+from dstui.tui.image_cells import image_cells
 
 _STATUS_STYLE = {
     "Succeeded": ("✔", "bold $success"),
@@ -53,7 +56,10 @@ def render_running(code_target: str, elapsed_ms: float, polls: int, asynchronous
     )
 
 
-def render_run(record: RunRecord, output_cap: int) -> Content:
+def render_run(
+    record: RunRecord, output_cap: int, image_box: tuple[int, int] | None = None
+) -> Content:
+    """The whole run; an image result is also drawn inline within image_box (columns, rows)."""
     icon, style = _STATUS_STYLE.get(record.status, ("?", "bold"))
     head = [Content.styled(f"{icon} {record.status}", style)]
     if record.duration_ms is not None:
@@ -89,6 +95,9 @@ def render_run(record: RunRecord, output_cap: int) -> Content:
     if record.image_path:
         lines.append(_heading("image"))
         lines.append(Content(f"saved to {record.image_path}"))
+        picture = image_cells(Path(record.image_path), *image_box) if image_box else None
+        if picture is not None:
+            lines.append(picture)
     if len(lines) == 1 and not record.error and record.status == "Succeeded":
         lines.append(Content.styled("(no output)", "$text-muted"))
     return Content("\n").join(lines)

@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from dstui.api.models import Session
-from dstui.tui.formatting import Clock, format_age, format_countdown, short_time
+from dstui.tui.formatting import Clock, format_countdown, format_idle, short_time
 from dstui.tui.widgets.virtual_table import Column, VirtualTable
 
 NEAR_END_ROWS = 10
@@ -110,7 +110,7 @@ class SessionsPane(Vertical):
             mark,
             Text(session.identifier),  # server text: never parsed as markup
             short_time(session.created_at),
-            format_age(session.last_accessed_at, now).removesuffix(" ago"),
+            format_idle(session.last_accessed_at, now),
             format_countdown(session.expires_at, now),
         )
 
@@ -179,6 +179,7 @@ class SessionsPane(Vertical):
             self.rows[identifier] = SessionRow(Session(identifier, None, None, None, None), True)
             self.local_order.insert(0, identifier)
         self.rebuild(identifier)
+        self.update_summary()
 
     def update_session(self, session: Session) -> None:
         row = self.rows.get(session.identifier)
@@ -189,6 +190,7 @@ class SessionsPane(Vertical):
             self.local_order.remove(session.identifier)
             self.loaded_order.insert(0, session.identifier)
             self.rebuild(session.identifier)
+            self.update_summary()
             return
         self._update_row(session.identifier)
 
@@ -268,7 +270,8 @@ class SessionsPane(Vertical):
 
     def summary_for_header(self) -> str:
         more = " · more available" if self.more_available else ""
-        return f"{len(self.loaded_order)} sessions loaded{more}"
+        count = len(self.loaded_order)
+        return f"{count} session{'' if count == 1 else 's'} loaded{more}"
 
     # -- filter -----------------------------------------------------------------------------
 
