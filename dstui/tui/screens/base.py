@@ -80,6 +80,13 @@ class PoolScreen(Screen[None]):
         return any(w.group == group and w.is_running for w in self.workers)
 
     def _update_header(self) -> None:
+        """The loaded count in the header, painted in the frame after the table's. Painted
+        together, the dirty area would span the header to the table and re-render every pane
+        in between (Textual crops a partial update to the union of its regions): ~15 ms more
+        per page while scrolling through thousands of sessions."""
+        self.call_after_refresh(self._paint_header)
+
+    def _paint_header(self) -> None:
         self.query_one(TopBar).loaded = self.sessions.summary_for_header()
 
     # -- sessions the user named ----------------------------------------------------------
