@@ -44,7 +44,7 @@ async def test_selecting_rows_sends_nothing_that_names_a_session(make_app: AppFa
             await pilot.press("down")
         await pilot.press("2", "1", "3", "escape")
         await settle(pilot)
-        assert main_screen(app).selected == "etl-nightly-00006" or main_screen(app).selected
+        assert main_screen(app).selected == "notebook-00008"
         assert session_calls(pool) == []
         assert {name for name, _ in pool.calls} == {"list_sessions_page"}
 
@@ -82,6 +82,23 @@ async def test_pages_load_as_the_cursor_nears_the_end(make_app: AppFactory) -> N
         await settle(pilot)
         assert len(pool.calls) == pages
         assert "700 loaded · all" in str(screen.query_one("#sessions-summary").render())
+
+
+async def test_an_empty_pool_says_so_and_how_to_start_a_session(make_app: AppFactory) -> None:
+    for read_only, expected in (
+        (False, "the pool has no sessions · n starts one"),
+        (True, "the pool has no sessions"),
+    ):
+        app = make_app(FakePool(session_count=0), read_only=read_only)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            summary = str(main_screen(app).query_one("#sessions-summary").render())
+            assert summary.strip() == expected
+            if not read_only:
+                await pilot.press("n", "enter")
+                await settle(pilot)
+                summary = str(main_screen(app).query_one("#sessions-summary").render())
+                assert summary.strip() == "0 loaded · all · 1 new"
 
 
 async def test_refresh_keeps_the_cursor_on_the_same_session(make_app: AppFactory) -> None:

@@ -51,6 +51,11 @@ class TestStartup:
         pool = FakePool(session_count=700)
         assert snap_compare(make_app(pool), terminal_size=WIDE, run_before=settle)
 
+    def test_empty_pool(self, snap_compare: Any, make_app: AppFactory) -> None:
+        """A pool with no sessions says so and how to start one."""
+        pool = FakePool(session_count=0)
+        assert snap_compare(make_app(pool), terminal_size=WIDE, run_before=settle)
+
 
 class TestSessions:
     def test_filter(self, snap_compare: Any, make_app: AppFactory) -> None:

@@ -136,6 +136,7 @@ class MainScreen(RunActions, FileActions):
         self.code.set_target(None, self.settings.read_only)
         if self.settings.read_only:
             self.code.editor.read_only = True
+            self.sessions.empty_hint = ""
         self._set_active_pane(1)
         self.sessions.table.focus()
         self.load_sessions()

@@ -85,6 +85,8 @@ class SessionsPane(Vertical):
         self.filter_text = ""
         self.more_available = False
         self.loading = False
+        # What the summary suggests when the pool has no sessions (empty in --read-only).
+        self.empty_hint = "n starts one"
         self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -252,13 +254,12 @@ class SessionsPane(Vertical):
 
     def update_summary(self) -> None:
         loaded = len(self.loaded_order)
-        parts = [f"{loaded} loaded"]
-        if self.loading:
-            parts.append("loading more…")
-        elif self.more_available:
-            parts.append("more available")
+        if not (loaded or self.local_order or self.loading or self.more_available):
+            parts = ["the pool has no sessions", self.empty_hint]
+        elif self.loading:
+            parts = [f"{loaded} loaded", "loading more…"]
         else:
-            parts.append("all")
+            parts = [f"{loaded} loaded", "more available" if self.more_available else "all"]
         if self.local_order:
             parts.append(f"{len(self.local_order)} new")
         if self.filter_text:
@@ -266,7 +267,9 @@ class SessionsPane(Vertical):
         if self.marks:
             parts.append(f"{len(self.marks)} marked")
         # Fixed one-line widget: no layout pass; Content, so a typed filter is never markup.
-        self.query_one("#sessions-summary", Static).update(Content(" · ".join(parts)), layout=False)
+        self.query_one("#sessions-summary", Static).update(
+            Content(" · ".join(part for part in parts if part)), layout=False
+        )
 
     def summary_for_header(self) -> str:
         more = " · more available" if self.more_available else ""
