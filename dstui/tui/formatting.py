@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 Clock = Callable[[], datetime]
 
@@ -80,3 +81,16 @@ def format_elapsed_ms(milliseconds: float) -> str:
     if milliseconds < 1000:
         return f"{milliseconds:.0f} ms"
     return f"{milliseconds / 1000:.2f} s"
+
+
+def pool_label(endpoint: str) -> str:
+    """A pool endpoint short enough for the header: `agents · rg-ai · westus2` for an ARM-style
+    path (`…/resourceGroups/<rg>/sessionPools/<pool>` on `<region>.<domain>`; the group only
+    when the path names one), else the endpoint without its scheme."""
+    parts = urlsplit(endpoint)
+    segments = [segment for segment in parts.path.split("/") if segment]
+    named = {segments[index].lower(): segments[index + 1] for index in range(len(segments) - 1)}
+    pool, group = named.get("sessionpools"), named.get("resourcegroups")
+    if pool and parts.hostname:
+        return " · ".join(part for part in (pool, group, parts.hostname.split(".")[0]) if part)
+    return endpoint.split("://", 1)[-1].rstrip("/")

@@ -13,7 +13,7 @@ from dstui.tui.formatting import Clock, system_clock
 
 @dataclass(frozen=True)
 class AppSettings:
-    pool_label: str  # "local emulator — not Azure", "demo pool (fake data)" or the endpoint
+    pool_label: str  # "local emulator — not Azure · …", "demo pool — fake data" or pool_label()
     identity: str | None = None  # signed-in identity, or the auth kind, when known
     read_only: bool = False
     theme: str | None = None

@@ -14,7 +14,7 @@ from dstui.api.errors import DynamicSessionsError
 from dstui.api.protocol import SessionPoolAPI
 from dstui.config import TOKEN_ENV_VAR, ConfigError, TuiSettings, load_config
 from dstui.tui.demo import FakePool, ticking_clock
-from dstui.tui.formatting import Clock, system_clock
+from dstui.tui.formatting import Clock, pool_label, system_clock
 from dstui.tui.options import TuiOptions
 
 EMULATOR_LABEL = "local emulator — not Azure"
@@ -46,7 +46,7 @@ def resolve_pool(options: TuiOptions) -> Iterator[ResolvedPool]:
         try:
             auth = StaticTokenProvider(server.token) if server.token else None
             client = SessionsClient(server.endpoint, auth=auth)
-            label = f"{EMULATOR_LABEL} · {server.endpoint}"
+            label = f"{EMULATOR_LABEL} · {pool_label(server.endpoint)}"
             yield ResolvedPool(client, label, "emulator token", True, system_clock)
         finally:
             server.stop()
@@ -58,7 +58,8 @@ def resolve_pool(options: TuiOptions) -> Iterator[ResolvedPool]:
     client = SessionsClient(
         endpoint, api_version=connection.api_version, auth=provider, verify=connection.tls_verify
     )
-    yield ResolvedPool(client, client.endpoint, f"auth {connection.auth}", False, system_clock)
+    label = pool_label(client.endpoint)
+    yield ResolvedPool(client, label, f"auth {connection.auth}", False, system_clock)
 
 
 def run(options: TuiOptions) -> int:

@@ -17,9 +17,11 @@ from dstui.tui.formatting import (
     format_duration,
     format_idle,
     format_size,
+    pool_label,
 )
 from dstui.tui.history import MAX_RUNS_PER_SESSION, RunHistory, RunRecord
 from dstui.tui.screens.file_actions import preview_content
+from dstui.tui.widgets.chrome import TopBar
 
 
 def test_countdown_and_age_use_the_given_now() -> None:
@@ -39,6 +41,55 @@ def test_sizes() -> None:
     assert format_size(512) == "512 B"
     assert format_size(4096) == "4.0 KiB"
     assert format_size(128 * 1024 * 1024) == "128.0 MiB"
+
+
+ARM_ENDPOINT = (
+    "https://westus2.dynamicsessions.io/subscriptions/00000000-0000-0000-0000-000000000000"
+    "/resourceGroups/rg-agents/sessionPools/code-pool"
+)
+
+
+def test_pool_label_names_pool_group_and_region() -> None:
+    assert pool_label(ARM_ENDPOINT) == "code-pool · rg-agents · westus2"
+    assert pool_label(ARM_ENDPOINT.replace("sessionPools", "sessionpools")) == (
+        "code-pool · rg-agents · westus2"
+    )
+    assert pool_label("https://eastus.dynamicsessions.io/subscriptions/s/sessionPools/p") == (
+        "p · eastus"
+    )
+    assert pool_label("http://127.0.0.1:8123/") == "127.0.0.1:8123"
+    assert pool_label("https://pools.example/x/y") == "pools.example/x/y"
+
+
+async def test_header_gives_way_from_the_pool_label_to_keep_the_count_whole() -> None:
+    from textual.app import App, ComposeResult
+
+    class Header(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TopBar(
+                pool_label(ARM_ENDPOINT), "2025-10-02-preview", "ops@contoso.com", emulator=False
+            )
+
+    app = Header()
+    shown: dict[int, str] = {}
+    async with app.run_test(size=(150, 3)) as pilot:
+        bar = app.query_one(TopBar)
+        bar.loaded = "300 sessions loaded · more available"
+        for width in (150, 120, 90, 60):
+            await pilot.resize_terminal(width, 3)
+            await pilot.pause()
+            shown[width] = bar.render().plain
+            assert len(shown[width]) <= width - 2  # inside the bar's one-cell padding
+            assert shown[width].endswith(" │ 300 sessions loaded · more available")
+    assert shown[150] == (
+        "dstui │ code-pool · rg-agents · westus2 │ api 2025-10-02-preview │ ops@contoso.com"
+        " │ 300 sessions loaded · more available"
+    )
+    # Too narrow for everything: first the label shortens, then the api-version goes, then
+    # the identity.
+    assert shown[120].startswith("dstui │ code-pool · rg-agents · wes… │ api 2025-10-02-preview")
+    assert shown[90].startswith("dstui │ code-pool · rg-agents … │ ops@contoso.com │ 300")
+    assert shown[60] == "dstui │ code-pool … │ 300 sessions loaded · more available"
 
 
 def test_history_is_per_session_capped_and_hides_identifiers(tmp_path: Path) -> None:

@@ -385,7 +385,7 @@ class MainScreen(RunActions, FileActions):
         except DynamicSessionsError as exc:
             self.report_error("Pool metadata failed", exc)
             return
-        self.metadata.show_pool(metadata)
+        self.metadata.show_pool(metadata, self.pool.endpoint)
 
     def action_delete_sessions(self) -> None:
         pane = self.sessions

@@ -9,6 +9,9 @@ from textual.widgets import Static
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
+MIN_LABEL_CELLS = 8
+
+
 class TopBar(Static):
     """Pool, api-version, identity and how many sessions are loaded."""
 
@@ -29,19 +32,23 @@ class TopBar(Static):
         self.emulator = emulator
 
     def render(self) -> Content:
+        separator = Content(" │ ")
+        loaded = [Content.styled(self.loaded, "$text-muted")] if self.loaded else []
+        identity = [Content(self.identity)] if self.identity else []
+        version = [Content(f"api {self.api_version}")]
         pool_style = "bold $warning" if self.emulator else "bold $accent"
-        parts = [
-            Content.styled("dstui", "bold $primary"),
-            Content(" │ "),
-            Content.styled(self.pool_label, pool_style),
-            Content(" │ "),
-            Content(f"api {self.api_version}"),
-        ]
-        if self.identity:
-            parts += [Content(" │ "), Content(self.identity)]
-        if self.loaded:
-            parts += [Content(" │ "), Content.styled(self.loaded, "$text-muted")]
-        return Content("").join(parts)
+        label = Content.styled(self.pool_label, pool_style)
+        width = self.content_size.width
+        # When it does not fit: the pool label gives way first (down to a few cells), then the
+        # api-version, then the identity, so the sessions count stays readable.
+        for rest in (version + identity + loaded, identity + loaded, loaded):
+            tail = Content("").join(piece for part in rest for piece in (separator, part))
+            room = width - len("dstui") - separator.cell_length - tail.cell_length
+            if not width or room >= min(label.cell_length, MIN_LABEL_CELLS):
+                break
+        if width and label.cell_length > room:
+            label = label.truncate(max(room, MIN_LABEL_CELLS), ellipsis=True)
+        return Content.assemble(Content.styled("dstui", "bold $primary"), separator, label, tail)
 
 
 class StatusBar(Static):
