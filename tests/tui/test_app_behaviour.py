@@ -9,14 +9,14 @@ from typing import cast
 from textual.content import Content
 from textual.widgets import Button, Input
 
-from dstui.api.errors import PermissionDeniedError
+from dstui.api.errors import PermissionDeniedError, ServerError, TransportError
 from dstui.tui.commands import DstuiCommands
 from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.history import RunHistory
 from dstui.tui.screens.modals import ConfirmModal, UploadModal
 from dstui.tui.widgets.chrome import TopBar
 from tests.tui.conftest import FIXED_NEW_IDENTIFIER, AppFactory, build_app
-from tests.tui.pilot_helpers import main_screen, settle
+from tests.tui.pilot_helpers import main_screen, run_snippet, settle
 
 SIZE = (120, 36)
 
@@ -313,6 +313,28 @@ async def test_errors_are_shown_literally_and_the_app_stays_up(make_app: AppFact
         assert all(not n.markup for n in app._notifications if "nope" in n.message)
         assert "[bold red]nope[/]" in main_screen(app).status.error
         assert app.is_running
+
+
+async def test_status_error_is_stamped_and_cleared_only_by_the_same_kind_of_success(
+    make_app: AppFactory,
+) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        status = main_screen(app).status
+        pool.failures["start_execution"] = ServerError("execute code failed: HTTP 503", status=503)
+        await run_snippet(pilot, "print(1)")
+        assert status.error.startswith("10:00:00 Run failed: execute code failed: HTTP 503")
+        pool.failures = {"list_sessions_page": TransportError("cannot connect to the pool")}
+        await pilot.press("r")
+        await settle(pilot)
+        assert status.error.startswith("10:00:00 Listing sessions failed: cannot connect")
+        pool.failures.clear()
+        await run_snippet(pilot, "print(1)")  # a run's success says nothing about the list
+        assert "Listing sessions failed" in status.error
+        await pilot.press("r")
+        await settle(pilot)
+        assert status.error == ""
 
 
 async def test_unexpected_worker_exception_is_reported_not_fatal(make_app: AppFactory) -> None:

@@ -31,6 +31,7 @@ class PoolScreen(Screen[None]):
         self.settings = settings
         self.selected: str | None = None
         self._busy: dict[Worker[Any], str] = {}
+        self._error_context = ""
 
     @property
     def sessions(self) -> SessionsPane:
@@ -56,8 +57,16 @@ class PoolScreen(Screen[None]):
 
     def report_error(self, context: str, exc: BaseException) -> None:
         text = f"{context}: {describe_error(exc)}"
-        self.status.error = text
+        self._error_context = context
+        # Stamped, so a later success elsewhere does not make an old error look current.
+        self.status.error = f"{self._stamp()} {text}"
         self.app.notify(text, severity="error", markup=False, timeout=8)
+
+    def clear_error(self, *contexts: str) -> None:
+        """The same kind of request has just succeeded: its last error no longer holds."""
+        if self._error_context in contexts:
+            self._error_context = ""
+            self.status.error = ""
 
     def report_info(self, text: str) -> None:
         self.app.notify(text, markup=False)

@@ -73,6 +73,8 @@ MUTATING_ACTIONS = frozenset(
     }
 )
 NARROW_WIDTH = 100
+LISTING_FAILED = "Listing sessions failed"
+MORE_FAILED = "Loading more sessions failed"
 NARROW_HEIGHT = 30
 
 
@@ -211,7 +213,7 @@ class MainScreen(RunActions, FileActions):
                 sessions.extend(page.sessions)
                 next_link = page.next_link
         except DynamicSessionsError as exc:
-            self.report_error("Listing sessions failed", exc)
+            self.report_error(LISTING_FAILED, exc)
             self.call_after_refresh(self.code.enable_highlighting)
             return
         self.next_link = next_link
@@ -223,7 +225,7 @@ class MainScreen(RunActions, FileActions):
         # The list is painted first; the editor's syntax highlighting (~45 ms) right after.
         self.call_after_refresh(self.code.enable_highlighting)
         self.status.refreshed = self._stamp()
-        self.status.error = ""
+        self.clear_error(LISTING_FAILED, MORE_FAILED)
         self._update_header()
         if not self._identity_asked:
             self._identity_asked = True
@@ -262,7 +264,7 @@ class MainScreen(RunActions, FileActions):
         try:
             page = await self.pool.list_sessions_page(next_link)
         except DynamicSessionsError as exc:
-            self.report_error("Loading more sessions failed", exc)
+            self.report_error(MORE_FAILED, exc)
             return
         finally:
             pane.loading = False

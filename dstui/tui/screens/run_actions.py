@@ -19,6 +19,7 @@ from dstui.tui.screens.base import PoolScreen
 from dstui.tui.screens.modals import HistoryModal
 from dstui.tui.widgets.output_view import render_run, render_running
 
+RUN_FAILED = "Run failed"
 IMAGE_MAX_COLUMNS = 64
 IMAGE_MAX_ROWS = 12
 
@@ -96,13 +97,14 @@ class RunActions(PoolScreen):
             raise
         except DynamicSessionsError as exc:
             self._finish_run(identifier, failed("Error", describe_error(exc)))
-            self.report_error("Run failed", exc)
+            self.report_error(RUN_FAILED, exc)
             return
         finally:
             if ticker is not None:
                 ticker.stop()
         record = self._record(at, code, execution, asynchronous)
         self._finish_run(identifier, record)
+        self.clear_error(RUN_FAILED)
         self.confirm_created(identifier)
 
     def _elapsed_ms(self) -> float | None:
