@@ -50,6 +50,15 @@ def format_countdown(expires_at: datetime | None, now: datetime) -> str:
     return format_duration(remaining)
 
 
+def format_expiry(expires_at: datetime | None, now: datetime) -> str:
+    """`in 4m55s` or `expired 1m20s ago`, for a sentence; an em dash when unknown."""
+    if expires_at is None:
+        return "—"
+    if expires_at > now:
+        return f"in {format_countdown(expires_at, now)}"
+    return f"expired {format_age(expires_at, now)}"
+
+
 def format_age(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "—"

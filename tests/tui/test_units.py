@@ -15,6 +15,7 @@ from dstui.tui.formatting import (
     format_age,
     format_countdown,
     format_duration,
+    format_expiry,
     format_idle,
     format_size,
     pool_label,
@@ -34,6 +35,10 @@ def test_countdown_and_age_use_the_given_now() -> None:
     assert format_idle(DEMO_NOW - timedelta(milliseconds=300), DEMO_NOW) == "0s"
     assert format_idle(DEMO_NOW - timedelta(seconds=102), DEMO_NOW) == "1m42s"
     assert format_idle(None, DEMO_NOW) == "—"
+    # The metadata pane's sentence form: never "in expired".
+    assert format_expiry(DEMO_NOW + timedelta(seconds=295), DEMO_NOW) == "in 4m55s"
+    assert format_expiry(DEMO_NOW - timedelta(seconds=80), DEMO_NOW) == "expired 1m20s ago"
+    assert format_expiry(None, DEMO_NOW) == "—"
 
 
 def test_sizes() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,7 +14,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
 from dstui.api.models import PoolMetadata, Session
-from dstui.tui.formatting import Clock, format_age, format_countdown, format_timestamp
+from dstui.tui.formatting import Clock, format_age, format_expiry, format_timestamp
 
 
 class MetadataPane(Vertical):
@@ -70,27 +71,12 @@ class MetadataPane(Vertical):
         now = self.clock()
         rows: list[tuple[str, Content]] = [
             ("identifier", Content(session.identifier)),
-            (
-                "created",
-                Content(
-                    f"{format_timestamp(session.created_at)}  "
-                    f"({format_age(session.created_at, now)})"
-                ),
-            ),
+            ("created", _moment(session.created_at, format_age(session.created_at, now))),
             (
                 "last access",
-                Content(
-                    f"{format_timestamp(session.last_accessed_at)}  "
-                    f"({format_age(session.last_accessed_at, now)})"
-                ),
+                _moment(session.last_accessed_at, format_age(session.last_accessed_at, now)),
             ),
-            (
-                "expires at",
-                Content(
-                    f"{format_timestamp(session.expires_at)}  "
-                    f"(in {format_countdown(session.expires_at, now)})"
-                ),
-            ),
+            ("expires at", _moment(session.expires_at, format_expiry(session.expires_at, now))),
             ("etag", Content(session.etag or "—")),
         ]
         lines = [
@@ -139,3 +125,8 @@ class MetadataPane(Vertical):
     def _search_changed(self, event: Input.Changed) -> None:
         _search, table = self._package_widgets()
         self._fill_packages(table, event.value)
+
+
+def _moment(when: datetime | None, relative: str) -> Content:
+    """`2026-01-15 09:45:00  (15m00s ago)`, or an em dash for a time the pool has not given."""
+    return Content("—") if when is None else Content(f"{format_timestamp(when)}  ({relative})")
