@@ -13,6 +13,11 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 file`, `3 files`, `0 directories` (give the plural when it is not noun + s)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def format_timestamp(when: datetime | None) -> str:
     """`2026-01-15 09:58:03` in UTC (what the API returns), or an em dash when unknown."""
     if when is None:

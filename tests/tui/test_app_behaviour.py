@@ -113,6 +113,21 @@ async def test_refresh_keeps_the_cursor_on_the_same_session(make_app: AppFactory
         assert screen.sessions.highlighted_identifier() == before == "lab-00005"
 
 
+async def test_refresh_shows_the_selected_sessions_new_metadata(make_app: AppFactory) -> None:
+    # One row: the cursor stays put through the refresh, so no highlight event redraws it.
+    app = make_app(FakePool(session_count=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await run_snippet(pilot, "print(1)")  # touches etl-nightly-00000 on the pool
+        metadata = main_screen(app).metadata
+        assert metadata.session is not None
+        assert metadata.session.identifier == "etl-nightly-00000"
+        assert metadata.session.last_accessed_at == DEMO_NOW - timedelta(seconds=5)
+        await pilot.press("1", "r")
+        await settle(pilot)
+        assert metadata.session.identifier == "etl-nightly-00000"
+        assert metadata.session.last_accessed_at == DEMO_NOW
+
+
 async def test_filter_then_escape_restores_all_rows(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -12,6 +12,7 @@ from dstui.api.models import ExecutionStatus, RemoteFile
 from dstui.api.protocol import SessionPoolAPI
 from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.formatting import (
+    counted,
     format_age,
     format_countdown,
     format_duration,
@@ -39,6 +40,12 @@ def test_countdown_and_age_use_the_given_now() -> None:
     assert format_expiry(DEMO_NOW + timedelta(seconds=295), DEMO_NOW) == "in 4m55s"
     assert format_expiry(DEMO_NOW - timedelta(seconds=80), DEMO_NOW) == "expired 1m20s ago"
     assert format_expiry(None, DEMO_NOW) == "—"
+
+
+def test_counted_nouns_agree_with_their_number() -> None:
+    assert [counted(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+    assert counted(1, "directory", "directories") == "1 directory"
+    assert counted(3, "directory", "directories") == "3 directories"
 
 
 def test_sizes() -> None:

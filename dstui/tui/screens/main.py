@@ -24,6 +24,7 @@ from dstui.api.errors import DynamicSessionsError, NotFoundError
 from dstui.api.models import PoolMetadata
 from dstui.api.protocol import SessionPoolAPI
 from dstui.api.validation import new_identifier
+from dstui.tui.formatting import counted
 from dstui.tui.screens.file_actions import FileActions
 from dstui.tui.screens.modals import (
     ConfirmModal,
@@ -219,6 +220,7 @@ class MainScreen(RunActions, FileActions):
         self.next_link = next_link
         if refresh:
             pane.replace_all(sessions, next_link is not None)
+            self._show_metadata(self.selected)  # the same session, as the new list has it
         else:
             pane.reset()
             pane.append_page(sessions, next_link is not None)
@@ -281,6 +283,16 @@ class MainScreen(RunActions, FileActions):
         if identifier == self.selected:
             return
         self.selected = identifier
+        self._show_metadata(identifier)
+        self.code.set_target(identifier, self.settings.read_only)
+        if self.files.identifier != identifier:
+            self.files.show_placeholder(identifier)
+            self.files.identifier = None
+            if self.active_pane == 4 and identifier is not None and self._pane_visible(4):
+                self.list_files(identifier, "")
+
+    def _show_metadata(self, identifier: str | None) -> None:
+        """What the list (or the user's naming it) told us about the session; sends nothing."""
         row = self.sessions.session(identifier) if identifier else None
         if row is None:
             self.metadata.show_session(None, "")
@@ -293,12 +305,6 @@ class MainScreen(RunActions, FileActions):
             self.metadata.show_session(
                 row.session, "from the session list (no request sent to the session)"
             )
-        self.code.set_target(identifier, self.settings.read_only)
-        if self.files.identifier != identifier:
-            self.files.show_placeholder(identifier)
-            self.files.identifier = None
-            if self.active_pane == 4 and identifier is not None and self._pane_visible(4):
-                self.list_files(identifier, "")
 
     def _pane_visible(self, number: int) -> bool:
         focused = self.focused
@@ -400,7 +406,7 @@ class MainScreen(RunActions, FileActions):
             extra = f" ({hidden} hidden by the filter)" if hidden else ""
             modal = ConfirmModal(
                 "Delete marked sessions",
-                f"Delete {len(marked)} marked sessions{extra}? Their files are lost.",
+                f"Delete {counted(len(marked), 'marked session')}{extra}? Their files are lost.",
                 typed=str(len(marked)),
             )
         else:

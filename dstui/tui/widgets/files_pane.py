@@ -18,7 +18,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from dstui.api.constants import MOUNT_ROOT
 from dstui.api.models import RemoteFile
-from dstui.tui.formatting import format_size, short_time
+from dstui.tui.formatting import counted, format_size, short_time
 
 PARENT_KEY = ".."
 
@@ -123,7 +123,11 @@ class FilesPane(Vertical):
         count = sum(1 for f in files if not f.is_dir)
         dirs = len(files) - count
         self.query_one("#files-note", Static).update(
-            Content.styled(f"{count} files · {dirs} directories", "$text-muted"), layout=False
+            Content.styled(
+                f"{counted(count, 'file')} · {counted(dirs, 'directory', 'directories')}",
+                "$text-muted",
+            ),
+            layout=False,
         )
         if keep is not None and keep in self.entries:
             table.move_cursor(row=table.get_row_index(keep), animate=False)

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
 from dstui.api.models import PoolMetadata, Session
-from dstui.tui.formatting import Clock, format_age, format_expiry, format_timestamp
+from dstui.tui.formatting import Clock, counted, format_age, format_expiry, format_timestamp
 
 
 class MetadataPane(Vertical):
@@ -106,7 +106,9 @@ class MetadataPane(Vertical):
             )
         )
         lines.append(
-            Content.styled(f"{len(metadata.packages)} preinstalled packages:", "$text-muted")
+            Content.styled(
+                f"{counted(len(metadata.packages), 'preinstalled package')}:", "$text-muted"
+            )
         )
         self.query_one("#pool-summary", Static).update(Content("\n").join(lines))
         search, table = self._package_widgets()

@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from dstui.api.models import Session
-from dstui.tui.formatting import Clock, format_countdown, format_idle, short_time
+from dstui.tui.formatting import Clock, counted, format_countdown, format_idle, short_time
 from dstui.tui.widgets.virtual_table import Column, VirtualTable
 
 NEAR_END_ROWS = 10
@@ -274,7 +274,7 @@ class SessionsPane(Vertical):
     def summary_for_header(self) -> str:
         more = " · more available" if self.more_available else ""
         count = len(self.loaded_order)
-        return f"{count} session{'' if count == 1 else 's'} loaded{more}"
+        return f"{counted(count, 'session')} loaded{more}"
 
     # -- filter -----------------------------------------------------------------------------
 
