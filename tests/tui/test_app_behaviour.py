@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
+from textual.app import App
 from textual.content import Content
 from textual.widgets import Button, Input
 
@@ -60,6 +61,33 @@ async def test_files_are_listed_only_when_the_pane_is_opened(make_app: AppFactor
         assert session_calls(pool) == [("list_files", "etl-nightly-00000")]
         names = set(main_screen(app).files.entries)
         assert {"data.csv", "outputs", "model.bin", "weird name [v2] (1).txt"} <= names
+
+
+async def test_file_keys_say_why_they_did_nothing(make_app: AppFactory) -> None:
+    def last_message(app: App[None]) -> str:
+        return list(app._notifications)[-1].message
+
+    empty = make_app(FakePool(session_count=0))
+    async with empty.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "d")
+        assert last_message(empty) == "Select a session first (or press n for a new one)."
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        files = main_screen(app).files
+        files.table.move_cursor(row=files.table.get_row_index("outputs"))
+        await pilot.press("d")
+        assert last_message(app) == "That is a directory: enter opens it."
+        await pilot.press("enter")
+        await settle(pilot)
+        files.table.move_cursor(row=0)  # the parent entry
+        await pilot.press("p")
+        assert last_message(app) == "That is a directory: enter opens it."
+        assert not any(name in ("read_file", "download_file") for name, _ in pool.calls)
 
 
 async def test_pages_load_as_the_cursor_nears_the_end(make_app: AppFactory) -> None:

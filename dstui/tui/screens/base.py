@@ -62,6 +62,14 @@ class PoolScreen(Screen[None]):
         self.status.error = f"{self._stamp()} {text}"
         self.app.notify(text, severity="error", markup=False, timeout=8)
 
+    def selected_or_hint(self) -> str | None:
+        """The selected identifier; with none, a hint on how to get one."""
+        if self.selected is None:
+            self.app.notify(
+                "Select a session first (or press n for a new one).", severity="warning"
+            )
+        return self.selected
+
     def clear_error(self, *contexts: str) -> None:
         """The same kind of request has just succeeded: its last error no longer holds."""
         if self._error_context in contexts:

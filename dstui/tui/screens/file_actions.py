@@ -33,11 +33,10 @@ class FileActions(PoolScreen):
             self.files.show_listing(identifier, path, files)
 
     def _files_target(self) -> tuple[str, str] | None:
-        if self.selected is None:
+        identifier = self.selected_or_hint()
+        if identifier is None:
             return None
-        if self.files.identifier != self.selected:
-            return self.selected, ""
-        return self.selected, self.files.path
+        return identifier, self.files.path if self.files.identifier == identifier else ""
 
     def action_refresh_files(self) -> None:
         target = self._files_target()
@@ -65,10 +64,19 @@ class FileActions(PoolScreen):
         self.list_files(target[0], target[1].rpartition("/")[0])
 
     def _selected_file(self) -> tuple[str, str, RemoteFile] | None:
-        entry = self.files.highlighted_entry()
-        if self.files.identifier is None or entry is None or entry.is_dir:
+        """The file under the cursor; otherwise a hint on why there is none."""
+        if self.selected_or_hint() is None:
             return None
-        return self.files.identifier, self.files.path, entry
+        entry = self.files.highlighted_entry()
+        if self.files.identifier is None:
+            self.app.notify("List the session's files first (4, then r).", severity="warning")
+        elif entry is None and self.files.highlighted_name() != PARENT_KEY:
+            self.app.notify("No file here: u uploads one.", severity="warning")
+        elif entry is None or entry.is_dir:
+            self.app.notify("That is a directory: enter opens it.", severity="warning")
+        else:
+            return self.files.identifier, self.files.path, entry
+        return None
 
     def action_upload_file(self) -> None:
         target = self._files_target()

@@ -33,11 +33,8 @@ class RunActions(PoolScreen):
         return RunHistory(self.settings.data_dir / "history")
 
     def action_run_code(self) -> None:
-        identifier = self.selected
+        identifier = self.selected_or_hint()
         if identifier is None:
-            self.app.notify(
-                "Select a session first (or press n for a new one).", severity="warning"
-            )
             return
         timeout = self.code.timeout_seconds()
         if timeout is None:
@@ -181,7 +178,7 @@ class RunActions(PoolScreen):
         self.code.toggle_async()
 
     def action_recall_history(self) -> None:
-        identifier = self.selected
+        identifier = self.selected_or_hint()
         if identifier is None:
             return
         runs = self.history.runs(identifier)
