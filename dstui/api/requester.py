@@ -237,9 +237,22 @@ def _transport_error(
     call: Call, exc: httpx.HTTPError, *, mid_body: bool = False
 ) -> DynamicSessionsError:
     host = call.url.host
+    # A call that is not safe to repeat and may have reached the pool: say so, since the
+    # usual "retry" or "check the network" advice would invite a blind second upload or run.
+    maybe_done = None
+    never_sent = isinstance(exc, httpx.TransportError) and may_retry_exception(
+        exc, idempotent=False
+    )
+    if not call.idempotent and not never_sent:
+        maybe_done = (
+            f"The request may have reached {host} and taken effect; its answer was lost. "
+            "Check (refresh the list, or look at the files) before repeating it."
+        )
     if isinstance(exc, httpx.TimeoutException):
         phase = type(exc).__name__.removesuffix("Timeout").lower() or "request"
-        return RequestTimeoutError(f"{call.what}: no answer from {host} in time ({phase} timeout)")
+        return RequestTimeoutError(
+            f"{call.what}: no answer from {host} in time ({phase} timeout)", hint=maybe_done
+        )
     if isinstance(exc, httpx.DecodingError):
         return MalformedResponseError(f"{call.what}: the answer could not be decoded: {exc}")
     detail = str(exc) or type(exc).__name__
@@ -249,8 +262,10 @@ def _transport_error(
             hint=_CA_FILE_HINT,
         )
     if mid_body:
-        return TransportError(f"{call.what}: the answer from {host} broke off mid-way: {detail}")
-    return TransportError(f"{call.what}: could not talk to {host}: {detail}")
+        return TransportError(
+            f"{call.what}: the answer from {host} broke off mid-way: {detail}", hint=maybe_done
+        )
+    return TransportError(f"{call.what}: could not talk to {host}: {detail}", hint=maybe_done)
 
 
 async def _read(response: httpx.Response) -> httpx.Response:

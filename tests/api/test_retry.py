@@ -85,9 +85,19 @@ async def test_failure_after_sending_post_is_not_retried(
 ) -> None:
     recorder = queue(exc, ok_json(DONE))
     async with make_client(recorder, policy=policy) as client:
-        with pytest.raises(TransportError):
+        with pytest.raises(TransportError) as caught:
             await client.execute("abcd-1", "x")
     assert len(recorder.sent) == 1
+    # Not "retry" or "check the network": the code may have run already.
+    assert caught.value.hint.startswith("The request may have reached")
+
+
+async def test_connect_failure_keeps_the_network_hint(policy: RetryPolicy) -> None:
+    recorder = queue(*[httpx.ConnectError("refused")] * policy.max_attempts)
+    async with make_client(recorder, policy=policy) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.execute("abcd-1", "x")
+    assert caught.value.hint == TransportError.default_hint
 
 
 async def test_read_error_on_get_is_retried(policy: RetryPolicy) -> None:

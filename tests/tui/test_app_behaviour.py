@@ -321,6 +321,23 @@ async def test_upload_refuses_files_over_the_limit(make_app: AppFactory, workdir
         assert "at most 1.0 KiB" in str(modal.query_one("#upload-error").render())
 
 
+async def test_an_upload_whose_answer_was_lost_relists_the_files(make_app: AppFactory) -> None:
+    lost = TransportError("upload file: the answer broke off mid-way", hint="may have landed")
+    pool = FakePool(failures={"upload_file": lost})
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        listings = session_calls(pool).count(("list_files", "etl-nightly-00000"))
+        await pilot.press("u", *"hello.txt", "enter")
+        await settle(pilot)
+        assert "Uploading hello.txt failed" in main_screen(app).status.error
+        calls = session_calls(pool)
+        assert calls.count(("list_files", "etl-nightly-00000")) == listings + 1
+        assert calls[-1] == ("list_files", "etl-nightly-00000")
+
+
 async def test_download_never_replaces_a_file_without_asking(
     make_app: AppFactory, workdir: Path
 ) -> None:

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.highlight import highlight
 
 from dstui.api.constants import MAX_UPLOAD_BYTES
-from dstui.api.errors import DynamicSessionsError, NotFoundError
+from dstui.api.errors import DynamicSessionsError, NotFoundError, TransportError
 from dstui.api.models import RemoteFile
 from dstui.tui.formatting import format_size
 from dstui.tui.screens.base import PoolScreen
@@ -109,6 +109,9 @@ class FileActions(PoolScreen):
         except (DynamicSessionsError, OSError) as exc:
             self.files.hide_progress()
             self.report_error(f"Uploading {local.name} failed", exc)
+            if isinstance(exc, TransportError) and self.selected == identifier:
+                # The answer was lost, not necessarily the file: show what the session holds.
+                self.list_files(identifier, path)
             return
         self.files.hide_progress()
         self.report_info(f"Uploaded {uploaded.name} ({format_size(uploaded.size)})")
