@@ -321,7 +321,9 @@ async def test_upload_refuses_files_over_the_limit(make_app: AppFactory, workdir
         assert "at most 1.0 KiB" in str(modal.query_one("#upload-error").render())
 
 
-async def test_an_upload_whose_answer_was_lost_relists_the_files(make_app: AppFactory) -> None:
+async def test_a_failed_upload_relists_the_files_and_is_offered_again(
+    make_app: AppFactory, workdir: Path
+) -> None:
     lost = TransportError("upload file: the answer broke off mid-way", hint="may have landed")
     pool = FakePool(failures={"upload_file": lost})
     app = make_app(pool)
@@ -336,6 +338,18 @@ async def test_an_upload_whose_answer_was_lost_relists_the_files(make_app: AppFa
         calls = session_calls(pool)
         assert calls.count(("list_files", "etl-nightly-00000")) == listings + 1
         assert calls[-1] == ("list_files", "etl-nightly-00000")
+        # Nothing to type twice: the next dialog offers the same file.
+        pool.failures.clear()
+        await pilot.press("u")
+        await pilot.pause()
+        field = app.screen.query_one("#upload-path", Input)
+        assert field.value == str(workdir / "upload-src" / "hello.txt")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "hello.txt" in main_screen(app).files.entries
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.screen.query_one("#upload-path", Input).value == ""
 
 
 async def test_download_never_replaces_a_file_without_asking(

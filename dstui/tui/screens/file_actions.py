@@ -21,6 +21,8 @@ PREVIEW_MAX_BYTES = 256 * 1024
 
 
 class FileActions(PoolScreen):
+    failed_upload: Path | None = None
+
     @work(group="files-list", exclusive=True, exit_on_error=False, description="Listing files")
     async def list_files(self, identifier: str, path: str) -> None:
         try:
@@ -89,9 +91,10 @@ class FileActions(PoolScreen):
                 self.upload(identifier, path, local)
 
         remote = f"/mnt/data/{path}" if path else "/mnt/data"
-        self.app.push_screen(
-            UploadModal(self.settings.upload_start_dir, MAX_UPLOAD_BYTES, remote), chosen
+        modal = UploadModal(
+            self.settings.upload_start_dir, MAX_UPLOAD_BYTES, remote, initial=self.failed_upload
         )
+        self.app.push_screen(modal, chosen)
 
     def _progress(self, verb: str, name: str) -> Callable[[int, int | None], None]:
         def update(done: int, total: int | None) -> None:
@@ -108,12 +111,14 @@ class FileActions(PoolScreen):
             )
         except (DynamicSessionsError, OSError) as exc:
             self.files.hide_progress()
+            self.failed_upload = local  # offered again by the next upload dialog
             self.report_error(f"Uploading {local.name} failed", exc)
             if isinstance(exc, TransportError) and self.selected == identifier:
                 # The answer was lost, not necessarily the file: show what the session holds.
                 self.list_files(identifier, path)
             return
         self.files.hide_progress()
+        self.failed_upload = None
         self.report_info(f"Uploaded {uploaded.name} ({format_size(uploaded.size)})")
         if self.selected == identifier:
             self.list_files(identifier, path)

@@ -142,16 +142,23 @@ class UploadModal(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    def __init__(self, start_dir: Path, max_bytes: int, remote_dir: str) -> None:
+    def __init__(
+        self, start_dir: Path, max_bytes: int, remote_dir: str, *, initial: Path | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.start_dir = start_dir
         self.max_bytes = max_bytes
         self.remote_dir = remote_dir
+        self.initial = initial  # a path to offer again (the last upload that failed)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="upload-dialog") as dialog:
             dialog.border_title = f"Upload to {self.remote_dir}"
-            yield Input(placeholder="local file path (enter uploads)", id="upload-path")
+            yield Input(
+                str(self.initial or ""),
+                placeholder="local file path (enter uploads)",
+                id="upload-path",
+            )
             yield _RootNamedTree(self.start_dir, id="upload-tree")
             yield Static("", id="upload-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
@@ -168,7 +175,7 @@ class UploadModal(ModalScreen[Path | None]):
             return
         path = Path(value.strip()).expanduser()
         if not path.is_absolute():
-            path = self.start_dir / path
+            path = (self.start_dir / path).absolute()
         if not path.is_file():
             error.update(Content(f"Not a file: {path}"))
             return
