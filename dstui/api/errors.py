@@ -146,9 +146,10 @@ class PayloadTooLargeError(ApiError):
 
 
 class RateLimitedError(ApiError):
+    # 429 is documented for a pool at maxConcurrentSessions; any 429 also means "not now".
     default_hint = (
-        "The pool is at its concurrent-session limit; delete idle sessions (or raise the "
-        "pool's maxConcurrentSessions) and retry."
+        "The pool refused for now, usually because it is at its concurrent-session limit: "
+        "retry in a moment, delete idle sessions, or raise the pool's maxConcurrentSessions."
     )
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 Clock = Callable[[], datetime]
@@ -108,3 +109,12 @@ def pool_label(endpoint: str) -> str:
     if pool and parts.hostname:
         return " · ".join(part for part in (pool, group, parts.hostname.split(".")[0]) if part)
     return endpoint.split("://", 1)[-1].rstrip("/")
+
+
+def display_path(path: Path) -> str:
+    """A local path for a narrow line: the home directory as `~`."""
+    try:
+        inside = path.relative_to(Path.home())
+    except ValueError:
+        return str(path)
+    return "~" if inside == Path() else f"~/{inside}"

@@ -13,6 +13,7 @@ from dstui.api.protocol import SessionPoolAPI
 from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.formatting import (
     counted,
+    display_path,
     format_age,
     format_countdown,
     format_duration,
@@ -46,6 +47,13 @@ def test_counted_nouns_agree_with_their_number() -> None:
     assert [counted(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
     assert counted(1, "directory", "directories") == "1 directory"
     assert counted(3, "directory", "directories") == "3 directories"
+
+
+def test_display_path_shortens_the_home_directory() -> None:
+    home = Path.home()
+    assert display_path(home / "Downloads" / "dstui") == "~/Downloads/dstui"
+    assert display_path(home) == "~"
+    assert display_path(Path("/srv/data")) == "/srv/data"
 
 
 def test_sizes() -> None:

@@ -12,7 +12,7 @@ from textual.highlight import highlight
 from dstui.api.constants import MAX_UPLOAD_BYTES
 from dstui.api.errors import DynamicSessionsError, NotFoundError, TransportError
 from dstui.api.models import RemoteFile
-from dstui.tui.formatting import format_size
+from dstui.tui.formatting import display_path, format_size
 from dstui.tui.screens.base import PoolScreen
 from dstui.tui.screens.modals import ConfirmModal, TextModal, UploadModal
 from dstui.tui.widgets.files_pane import PARENT_KEY
@@ -166,7 +166,7 @@ class FileActions(PoolScreen):
             self.report_error(f"Downloading {name} failed", exc)
             return
         self.files.hide_progress()
-        self.files.set_note(f"Saved {name} to {saved}")
+        self.files.set_note(f"Saved {name} to {display_path(saved.parent)}")
         self.report_info(f"Saved {name} to {saved}")
 
     def action_delete_file(self) -> None:
