@@ -81,7 +81,7 @@ def test_pool_label_names_pool_group_and_region() -> None:
     assert pool_label("https://pools.example/x/y") == "pools.example/x/y"
 
 
-async def test_header_gives_way_from_the_pool_label_to_keep_the_count_whole() -> None:
+async def test_header_drops_version_then_identity_then_shortens_the_pool_name() -> None:
     from textual.app import App, ComposeResult
 
     class Header(App[None]):
@@ -105,10 +105,16 @@ async def test_header_gives_way_from_the_pool_label_to_keep_the_count_whole() ->
         "dstui │ code-pool · rg-agents · westus2 │ api 2025-10-02-preview │ ops@contoso.com"
         " │ 300 sessions loaded · more available"
     )
-    # Too narrow for everything: first the label shortens, then the api-version goes, then
-    # the identity.
-    assert shown[120].startswith("dstui │ code-pool · rg-agents · wes… │ api 2025-10-02-preview")
-    assert shown[90].startswith("dstui │ code-pool · rg-agents … │ ops@contoso.com │ 300")
+    # Too narrow for everything: the api-version goes first, then the identity, and only then
+    # is the pool's name (which says prod or dev) shortened.
+    assert shown[120] == (
+        "dstui │ code-pool · rg-agents · westus2 │ ops@contoso.com"
+        " │ 300 sessions loaded · more available"
+    )
+    assert (
+        shown[90]
+        == "dstui │ code-pool · rg-agents · westus2 │ 300 sessions loaded · more available"
+    )
     assert shown[60] == "dstui │ code-pool … │ 300 sessions loaded · more available"
 
 

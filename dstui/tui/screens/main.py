@@ -393,7 +393,7 @@ class MainScreen(RunActions, FileActions):
         except DynamicSessionsError as exc:
             self.report_error("Pool metadata failed", exc)
             return
-        self.metadata.show_pool(metadata, self.pool.endpoint)
+        self.metadata.show_pool(metadata, self.pool.endpoint, self.pool.api_version)
 
     def action_delete_sessions(self) -> None:
         pane = self.sessions

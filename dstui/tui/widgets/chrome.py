@@ -39,12 +39,12 @@ class TopBar(Static):
         pool_style = "bold $warning" if self.emulator else "bold $accent"
         label = Content.styled(self.pool_label, pool_style)
         width = self.content_size.width
-        # When it does not fit: the pool label gives way first (down to a few cells), then the
-        # api-version, then the identity, so the sessions count stays readable.
+        # Too narrow for all of it: the api-version goes first, then the identity; only then
+        # is the pool's name shortened, and the sessions count always stays whole.
         for rest in (version + identity + loaded, identity + loaded, loaded):
             tail = Content("").join(piece for part in rest for piece in (separator, part))
             room = width - len("dstui") - separator.cell_length - tail.cell_length
-            if not width or room >= min(label.cell_length, MIN_LABEL_CELLS):
+            if not width or room >= label.cell_length:
                 break
         if width and label.cell_length > room:
             label = label.truncate(max(room, MIN_LABEL_CELLS), ellipsis=True)

@@ -85,12 +85,13 @@ class MetadataPane(Vertical):
         lines.append(Content.styled(self.source, "$text-muted"))
         details.update(Content("\n").join(lines))
 
-    def show_pool(self, metadata: PoolMetadata, endpoint: str) -> None:
+    def show_pool(self, metadata: PoolMetadata, endpoint: str, api_version: str) -> None:
         self.pool = metadata
         runtimes = ", ".join(f"{p.name} {p.version}" for p in metadata.runtimes) or "—"
         lines = [
             Content.styled("pool metadata (GET /metadata — touches no session)", "bold $primary"),
             Content.assemble(("endpoint    ", "bold $secondary"), endpoint),
+            Content.assemble(("api version ", "bold $secondary"), api_version),
             Content.assemble(("runtimes    ", "bold $secondary"), runtimes),
         ]
         if metadata.kernel is not None:
