@@ -36,6 +36,24 @@ async def test_editor_highlights_python(make_app: AppFactory) -> None:
         assert editor._highlight_query is not None
 
 
+async def test_run_keys_work_while_typing_in_the_editor(make_app: AppFactory) -> None:
+    pool = FakePool()
+    app = make_app(pool)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        code = main_screen(app).code
+        assert app.focused is code.editor
+        code.editor.text = "print(1)"
+        await pilot.press("f6")  # the editor's own f6 would select the line instead
+        assert code.asynchronous
+        await pilot.press("f5")
+        await settle(pilot)
+        assert ("start_execution", "etl-nightly-00000") in pool.calls
+        assert code.editor.text == "print(1)"
+        assert app.focused is code.editor
+
+
 async def test_selecting_rows_sends_nothing_that_names_a_session(make_app: AppFactory) -> None:
     pool = FakePool()
     app = make_app(pool)

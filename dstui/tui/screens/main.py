@@ -81,11 +81,12 @@ NARROW_HEIGHT = 30
 
 class MainScreen(RunActions, FileActions):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "run_code", "Run↻", id="run-code"),
-        Binding("f5", "run_code", "Run↻", show=False, id="run-code-alt"),
-        Binding("f4", "cancel_run", "Cancel run", show=False, id="cancel-run"),
-        Binding("f6", "toggle_async", "Async mode", show=False, id="toggle-async"),
-        Binding("f3", "recall_history", "Run history", show=False, id="run-history"),
+        # Priority: these work in the editor too, whose own f6 would select a line.
+        Binding("ctrl+r", "run_code", "Run↻", id="run-code", priority=True),
+        Binding("f5", "run_code", "Run↻", show=False, id="run-code-alt", priority=True),
+        Binding("f4", "cancel_run", "Cancel run", show=False, id="cancel-run", priority=True),
+        Binding("f6", "toggle_async", "Async mode", show=False, id="toggle-async", priority=True),
+        Binding("f3", "recall_history", "Run history", show=False, id="run-history", priority=True),
         Binding("n", "new_session", "New", id="new-session"),
         Binding("o", "open_session", "Open↻", id="open-session"),
         Binding("z", "toggle_maximize", "Zoom", id="maximize-pane"),
