@@ -63,7 +63,7 @@ def render_run(
     icon, style = _STATUS_STYLE.get(record.status, ("?", "bold"))
     head = [Content.styled(f"{icon} {record.status}", style)]
     if record.duration_ms is not None:
-        head.append(Content(f" · {record.duration_ms} ms in the session"))
+        head.append(Content(f" · {format_elapsed_ms(record.duration_ms)} in the session"))
     if record.elapsed_ms is not None:
         head.append(Content(f" · {format_elapsed_ms(record.elapsed_ms)} round trip"))
     if record.asynchronous:
