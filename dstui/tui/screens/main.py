@@ -74,9 +74,10 @@ MUTATING_ACTIONS = frozenset(
     }
 )
 NARROW_WIDTH = 100
+NARROW_HEIGHT = 30
+# Status-bar error contexts that a successful listing clears.
 LISTING_FAILED = "Listing sessions failed"
 MORE_FAILED = "Loading more sessions failed"
-NARROW_HEIGHT = 30
 
 
 class MainScreen(RunActions, FileActions):

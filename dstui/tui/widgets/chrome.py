@@ -7,9 +7,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-
-
-MIN_LABEL_CELLS = 8
+MIN_LABEL_CELLS = 8  # a header pool label is never cut shorter than this
 
 
 class TopBar(Static):
