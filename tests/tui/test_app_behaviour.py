@@ -205,6 +205,33 @@ async def test_read_only_removes_changing_actions(make_app: AppFactory) -> None:
         assert "Refresh sessions" in titles
 
 
+async def test_read_only_never_creates_a_session_by_listing_its_files(
+    make_app: AppFactory,
+) -> None:
+    pool = FakePool()
+    app = make_app(pool, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o", *"not-there-yet", "enter")
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.selected == "not-there-yet"
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert ("list_files", "not-there-yet") not in pool.calls
+        assert pool._lookup("not-there-yet") is None
+        note = str(screen.files.query_one("#files-note").render())
+        assert note.startswith("read-only: not listing files")
+        # A session the pool has is listed as usual: reading does not create anything.
+        await pilot.press("1", "down")  # the opened identifier sits above the listed rows
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert ("list_files", "etl-nightly-00000") in pool.calls
+
+
 async def test_keymap_from_config_remaps_a_binding(make_app: AppFactory) -> None:
     pool = FakePool()
     app = make_app(pool, keymap={"refresh-sessions": "f9"})

@@ -18,13 +18,24 @@ from dstui.tui.screens.modals import ConfirmModal, TextModal, UploadModal
 from dstui.tui.widgets.files_pane import PARENT_KEY
 
 PREVIEW_MAX_BYTES = 256 * 1024
+READ_ONLY_NO_CREATE = "read-only: not listing files, as that would create this session"
 
 
 class FileActions(PoolScreen):
     failed_upload: Path | None = None
 
+    def list_files(self, identifier: str, path: str) -> None:
+        """List a directory; in --read-only, never for a session the pool does not have yet,
+        since that first request would create it."""
+        row = self.sessions.session(identifier)
+        if self.settings.read_only and row is not None and row.local:
+            self.files.set_note(READ_ONLY_NO_CREATE)
+            self.app.notify(READ_ONLY_NO_CREATE, severity="warning")
+            return
+        self._list_files(identifier, path)
+
     @work(group="files-list", exclusive=True, exit_on_error=False, description="Listing files")
-    async def list_files(self, identifier: str, path: str) -> None:
+    async def _list_files(self, identifier: str, path: str) -> None:
         try:
             files = await self.pool.list_files(identifier, path=path)
         except DynamicSessionsError as exc:

@@ -140,7 +140,7 @@ class MainScreen(RunActions, FileActions):
     def on_mount(self) -> None:
         self.code.set_target(None, self.settings.read_only)
         if self.settings.read_only:
-            self.code.editor.read_only = True
+            self.code.set_read_only()
             self.sessions.empty_hint = ""
         self._set_active_pane(1)
         self.sessions.table.focus()
@@ -299,9 +299,9 @@ class MainScreen(RunActions, FileActions):
         if row is None:
             self.metadata.show_session(None, "")
         elif row.local:
+            creates = "" if self.settings.read_only else " (run code or open Files)"
             self.metadata.show_session(
-                row.session,
-                "not on the pool yet — created by its first request (run code or open Files)",
+                row.session, f"not on the pool yet — created by its first request{creates}"
             )
         else:
             self.metadata.show_session(

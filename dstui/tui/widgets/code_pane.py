@@ -103,6 +103,17 @@ class CodePane(Vertical):
         toggle = self.query_one(AsyncToggle)
         toggle.value = not toggle.value
 
+    def set_read_only(self) -> None:
+        """--read-only: the buffer can be read, not run; the run controls go away."""
+        self.editor.read_only = True
+        for control in ("#timeout-label", "#timeout", "#timeout-unit", "#async-mode"):
+            self.query_one(control).display = False
+        self.show_output(
+            Content.styled(
+                "--read-only: code is not run from here (nothing is sent)", "$text-muted"
+            )
+        )
+
     def set_target(self, identifier: str | None, read_only: bool) -> None:
         target = self.query_one("#run-target", Static)
         if read_only:
