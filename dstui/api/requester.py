@@ -27,7 +27,7 @@ from dstui.api.errors import (
     body_excerpt,
     parse_retry_after,
 )
-from dstui.api.retry import RetryPolicy, may_retry_exception, may_retry_status
+from dstui.api.retry import RetryPolicy, may_retry_exception, may_retry_status, never_sent
 from dstui.api.validation import mask_identifier
 
 logger = logging.getLogger("dstui.api")
@@ -240,10 +240,7 @@ def _transport_error(
     # A call that is not safe to repeat and may have reached the pool: say so, since the
     # usual "retry" or "check the network" advice would invite a blind second upload or run.
     maybe_done = None
-    never_sent = isinstance(exc, httpx.TransportError) and may_retry_exception(
-        exc, idempotent=False
-    )
-    if not call.idempotent and not never_sent:
+    if not call.idempotent and not never_sent(exc):
         maybe_done = (
             f"The request may have reached {host} and taken effect; its answer was lost. "
             "Check (refresh the list, or look at the files) before repeating it."

@@ -63,8 +63,11 @@ def may_retry_status(status: int, *, idempotent: bool) -> bool:
     return idempotent or status == 429
 
 
+def never_sent(exc: BaseException) -> bool:
+    """The request provably never left (connect failures), so it did nothing on the pool."""
+    return isinstance(exc, _NOT_SENT_ERRORS)
+
+
 def may_retry_exception(exc: httpx.TransportError, *, idempotent: bool) -> bool:
-    """Non-idempotent calls only when the request provably never left (connect failures)."""
-    if isinstance(exc, _NOT_SENT_ERRORS):
-        return True
-    return idempotent
+    """Non-idempotent calls only when the request provably never left."""
+    return idempotent or never_sent(exc)

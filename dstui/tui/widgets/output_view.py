@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.content import Content
 from textual.highlight import highlight
 
-from dstui.tui.formatting import format_elapsed_ms
+from dstui.tui.formatting import counted, format_elapsed_ms
 from dstui.tui.history import RunRecord
 from dstui.tui.image_cells import image_cells
 
@@ -49,7 +49,7 @@ def _cut_marker(stream: str, limit: int) -> Content:
 
 
 def render_running(code_target: str, elapsed_ms: float, polls: int, asynchronous: bool) -> Content:
-    mode = f"async, {polls} poll{'s' if polls != 1 else ''}" if asynchronous else "sync"
+    mode = f"async, {counted(polls, 'poll')}" if asynchronous else "sync"
     return Content.assemble(
         ("… running ", "bold $accent"),
         f"in {code_target} · {format_elapsed_ms(elapsed_ms)} ({mode})",
