@@ -10,16 +10,16 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[test,compat]"
-	@command -v bwrap >/dev/null 2>&1 || echo "note: install bubblewrap (apt-get install bubblewrap) so the local emulator isolates sessions"
 	touch $(STAMP)
 
 ## Open the explorer (on the embedded local emulator unless an endpoint is configured).
 run: $(STAMP)
 	$(BIN)/dstui
 
-## The whole test suite, offline.
+## The whole test suite, offline, one pytest worker per CPU (TEST_WORKERS=0: a single process).
+TEST_WORKERS ?= logical
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 8 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check dstui tests bench scripts

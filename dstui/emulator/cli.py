@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import shlex
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 from types import FrameType
@@ -16,8 +19,77 @@ from dstui.emulator.config import EmulatorConfig
 from dstui.emulator.faults import FaultSpecError, parse_faults
 from dstui.emulator.interpreter import InterpreterError
 from dstui.emulator.sandbox import SandboxUnavailable
+from dstui.emulator.sandbox_report import banner_lines
 from dstui.emulator.security import is_loopback_name
 from dstui.emulator.server import EmulatorServer
+from dstui.recording.store import RecordingError
+
+TOKEN_ENV_VAR = "DSTUI_EMULATOR_TOKEN"
+_MAX_TOKEN_FILE_BYTES = 4096
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: fits a header
+
+
+class TokenError(ValueError):
+    pass
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
+def _add_session_limit_options(parser: argparse.ArgumentParser) -> None:
+    limits = parser.add_argument_group("session limits (see README, 'Sandbox and limits')")
+    limits.add_argument(
+        "--max-processes",
+        type=_positive(int),
+        metavar="N",
+        help="processes and threads per session (default 512)",
+    )
+    limits.add_argument(
+        "--tmp-size",
+        dest="tmp_size_mb",
+        type=_positive(int),
+        metavar="MB",
+        help="size of a sandboxed session's /tmp (default 512)",
+    )
+    limits.add_argument(
+        "--disk-quota",
+        dest="disk_quota_mb",
+        type=_positive(int),
+        metavar="MB",
+        help="what a session's /mnt/data may hold (default 1024)",
+    )
+    limits.add_argument(
+        "--interrupt-grace",
+        dest="interrupt_grace_s",
+        type=_positive(float),
+        metavar="S",
+        help="seconds a timed-out run may take to stop before its kernel is replaced (default 5)",
+    )
+
+
+def _bounded(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` from `low` to `high` (argparse reports the error)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low!s} and {high!s}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,25 +100,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(**asdict(EmulatorConfig()))
     parser.add_argument("--host", help="address to bind (default loopback)")
-    parser.add_argument("--port", type=int, help="0 picks a free port")
+    parser.add_argument("--port", type=_bounded(int, 0, 65535), help="0 picks a free port")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--token", help="bearer token clients must send (default: random)")
+    auth.add_argument(
+        "--token",
+        metavar="T",
+        help="bearer token clients must send (shown by `ps`: prefer --token-file or "
+        f"${TOKEN_ENV_VAR}; default: a random token, printed at start)",
+    )
+    auth.add_argument(
+        "--token-file",
+        metavar="PATH",
+        type=Path,
+        help="read the bearer token from this file (surrounding whitespace is ignored)",
+    )
     auth.add_argument(
         "--no-auth", dest="auth", action="store_false", help="accept requests without a token"
     )
     parser.add_argument(
         "--cooldown",
         dest="cooldown_s",
-        type=float,
+        type=_bounded(float, 0.001, 10**9),
         metavar="S",
         help="idle seconds before a session is deleted",
     )
-    parser.add_argument("--max-sessions", type=int, metavar="N")
+    parser.add_argument("--max-sessions", type=_bounded(int, 1, 10**6), metavar="N")
     parser.add_argument(
-        "--ready-sessions", type=int, metavar="N", help="kernels kept pre-started for new sessions"
+        "--ready-sessions",
+        type=_bounded(int, 0, 1000),
+        metavar="N",
+        help="kernels kept pre-started for new sessions",
     )
     parser.add_argument("--egress", action="store_true", help="give sessions network access")
-    parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"))
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "none"),
+        help="auto: a working system bwrap, else the bundled one, else none (not isolated)",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -67,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="CPU seconds a kernel may use in total",
     )
+    _add_session_limit_options(parser)
     parser.add_argument(
         "--faults",
         metavar="SPEC",
@@ -79,7 +170,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--pool-name")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="PATH",
+        default=None,
+        help="record every exchange into this recording (read it with `dstui trace --record`)",
+    )
     return parser
+
+
+def resolve_token(args: argparse.Namespace, environ: dict[str, str]) -> str | None:
+    """Where the token comes from, in order: --token, --token-file, $DSTUI_EMULATOR_TOKEN.
+
+    Returns a description of the source for the banner (None: random or --token)."""
+    if not args.auth or args.token is not None:
+        source = None
+    elif args.token_file is not None:
+        args.token = _read_token_file(args.token_file)
+        source = f"--token-file {args.token_file}"
+    elif environ.get(TOKEN_ENV_VAR):
+        args.token = environ[TOKEN_ENV_VAR].strip()
+        source = f"${TOKEN_ENV_VAR}"
+    else:
+        return None
+    if args.token is not None and not _TOKEN_RE.fullmatch(args.token):
+        where = source or "--token"
+        raise TokenError(f"{where}: the token must be printable ASCII without spaces")
+    return source
+
+
+def _read_token_file(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(_MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        raise TokenError(f"--token-file {path}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > _MAX_TOKEN_FILE_BYTES:
+        raise TokenError(f"--token-file {path}: longer than {_MAX_TOKEN_FILE_BYTES} bytes")
+    token = raw.decode("ascii", "replace").strip()
+    if not token:
+        raise TokenError(f"--token-file {path}: the file is empty")
+    return token
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -100,12 +232,31 @@ def _log_to_stderr(quiet: bool) -> logging.Handler:
     return handler
 
 
-def _announce(server: EmulatorServer) -> None:
-    lines = [f"dstui emulator: {server.endpoint}  (sandbox: {server.sandbox})"]
+def _token_export(server: EmulatorServer, args: argparse.Namespace, source: str | None) -> str:
+    """The DSTUI_TOKEN export: a token the user supplied is named by its source, not printed."""
+    if source is None:
+        assert server.token is not None
+        return shlex.quote(server.token)
+    if args.token_file is not None:
+        return f'"$(cat {shlex.quote(str(args.token_file))})"'
+    return f'"${TOKEN_ENV_VAR}"'
+
+
+def _sandbox_lines(server: EmulatorServer) -> list[str]:
+    state = server.state
+    if state is None:
+        return [f"sandbox: {server.sandbox}"]
+    return banner_lines(state.pool.policy)
+
+
+def _announce(server: EmulatorServer, args: argparse.Namespace, source: str | None) -> None:
+    lines = [f"dstui emulator: {server.endpoint}", *_sandbox_lines(server)]
+    if server.recording is not None:
+        lines.append(f"recording: {server.recording.path}")
     exports = [f"export DSTUI_ENDPOINT={shlex.quote(server.endpoint)}"]
     if server.token is not None:
-        lines.append(f"token: {server.token}")
-        exports.append(f"export DSTUI_TOKEN={shlex.quote(server.token)}")
+        lines.append(f"token: from {source}" if source else f"token: {server.token}")
+        exports.append(f"export DSTUI_TOKEN={_token_export(server, args, source)}")
     else:
         lines.append("authentication: off (--no-auth)")
     if server.ca_file is not None:
@@ -121,6 +272,11 @@ def _announce(server: EmulatorServer) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        token_source = resolve_token(args, dict(os.environ))
+    except TokenError as exc:
+        print(f"dstui emulator: {exc}", file=sys.stderr)
+        return 2
     config = config_from_args(args)
     if config.faults:
         try:
@@ -128,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         except FaultSpecError as exc:
             print(f"dstui emulator: --faults: {exc}", file=sys.stderr)
             return 2
+    level = logging.getLogger("dstui.emulator").level  # restored on return (in-process callers)
     handler = _log_to_stderr(args.quiet)
     stop = threading.Event()
 
@@ -135,14 +292,14 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    server = EmulatorServer(config)
+    server = EmulatorServer(config, record=args.record)
     try:
         try:
             server.start()
-        except (SandboxUnavailable, InterpreterError, OSError) as exc:
+        except (SandboxUnavailable, InterpreterError, OSError, RecordingError) as exc:
             print(f"dstui emulator: {exc}", file=sys.stderr)
             return 2
-        _announce(server)
+        _announce(server, args, token_source)
         while not stop.wait(0.5):
             pass
         return 0
@@ -151,3 +308,4 @@ def main(argv: list[str] | None = None) -> int:
         for sig, previous_handler in previous.items():
             signal.signal(sig, previous_handler)
         logging.getLogger("dstui.emulator").removeHandler(handler)
+        logging.getLogger("dstui.emulator").setLevel(level)

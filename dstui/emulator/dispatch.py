@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -27,6 +27,7 @@ from dstui.emulator.envelopes import (
     ApiError,
     error_response,
 )
+from dstui.emulator.file_errors import os_error, shown
 from dstui.emulator.pool import Session
 from dstui.emulator.state import EmulatorState
 
@@ -35,6 +36,29 @@ logger = logging.getLogger("dstui.emulator")
 Shape = Literal["legacy", "new", "new-management", "any"]
 Handler = Callable[["Call"], Awaitable[Response]]
 _PARAM_RE = re.compile(r"\{(\w+)\}")
+MAX_JSON_DEPTH = 64  # the deepest execution body is 3 levels; this leaves room for extensions
+MAX_SKIP = 1_000_000_000
+
+
+def json_problem(value: Any, depth_limit: int) -> str | None:
+    """What makes parsed JSON unusable: nesting deeper than `depth_limit`, or a string with a
+    lone UTF-16 surrogate (`"\\ud800"`), which is not text. Iterative, so it cannot recurse."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "The JSON body holds a lone UTF-16 surrogate escape, which is not text."
+            continue
+        if isinstance(item, dict):
+            item = [*item.keys(), *item.values()]
+        if isinstance(item, list):
+            if depth > depth_limit:
+                return f"The JSON body nests deeper than {depth_limit} levels."
+            pending.extend((c, depth + 1) for c in item if isinstance(c, (str, dict, list)))
+    return None
 
 
 @dataclass(frozen=True)
@@ -118,9 +142,12 @@ class Call:
 
     def skip(self) -> int:
         raw = self.request.query_params.get("skip", "0")
-        if not (raw.isascii() and raw.isdigit()):
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_SKIP:
             raise ApiError(
-                400, VALIDATION_FAILED, "'skip' must be a non-negative integer.", target="skip"
+                400,
+                VALIDATION_FAILED,
+                f"'skip' must be a whole number from 0 to {MAX_SKIP}, not '{shown(raw, 40)}'.",
+                target="skip",
             )
         return int(raw)
 
@@ -133,12 +160,25 @@ class Call:
                 raise ApiError(
                     413, "PayloadTooLarge", f"The body exceeds {limit} bytes.", target="body"
                 )
+        problem: str | None
         try:
-            return json.loads(body)
-        except ValueError:
+            value = json.loads(body)
+        except RecursionError:
+            value, problem = None, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels."
+        except ValueError as exc:
+            where = (
+                f" ({exc.msg} at position {exc.pos})"
+                if isinstance(exc, json.JSONDecodeError)
+                else ""
+            )
             raise ApiError(
-                400, VALIDATION_FAILED, "The body is not valid JSON.", target="body"
+                400, VALIDATION_FAILED, f"The body is not valid JSON{where}.", target="body"
             ) from None
+        else:
+            problem = json_problem(value, MAX_JSON_DEPTH)
+        if problem is not None:
+            raise ApiError(400, VALIDATION_FAILED, problem, target="body")
+        return value
 
 
 class Dispatcher:
@@ -155,7 +195,14 @@ class Dispatcher:
         try:
             response = await self._handle(request)
         except ApiError as error:
+            if error.status >= 500:
+                logger.warning("%s %s: %s", request.method, scope["path"], error.message)
             response = error_response(error)
+        except ClientDisconnect:
+            return  # the client left while sending its body: nobody to answer
+        except OSError as exc:  # a file system error no route turned into a precise answer
+            logger.warning("%s %s: %s", request.method, scope["path"], exc)
+            response = error_response(os_error(exc, ""))
         except Exception:
             logger.exception("unexpected error in %s %s", request.method, scope["path"])
             response = error_response(
@@ -169,7 +216,10 @@ class Dispatcher:
         matches = [(r, m) for r in self.routes if (m := r.pattern.fullmatch(path)) is not None]
         if not matches:
             raise ApiError(
-                400, VALIDATION_FAILED, f"There is no operation at '{path}'.", target="path"
+                400,
+                VALIDATION_FAILED,
+                f"There is no operation at '{shown(path)}'.",
+                target="path",
             )
         api_version = request.query_params.get("api-version")
         if not api_version:
@@ -183,7 +233,7 @@ class Dispatcher:
             raise ApiError(
                 400,
                 VALIDATION_FAILED,
-                f"Unsupported api-version '{api_version}'. "
+                f"Unsupported api-version '{shown(api_version, 40)}'. "
                 f"Supported: {', '.join(KNOWN_API_VERSIONS)}.",
                 target="api-version",
             )
@@ -192,7 +242,7 @@ class Dispatcher:
             raise ApiError(
                 400,
                 VALIDATION_FAILED,
-                f"Method {request.method} is not allowed on '{path}'.",
+                f"Method {shown(request.method, 20)} is not allowed on '{shown(path)}'.",
                 target="method",
             )
         fitting = [(r, m) for r, m in with_method if r.applies_to(api_version)]
@@ -200,7 +250,7 @@ class Dispatcher:
             raise ApiError(
                 400,
                 NOT_SUPPORTED,
-                f"{request.method} '{path}' is not supported in api-version {api_version}.",
+                f"{request.method} '{shown(path)}' is not supported in api-version {api_version}.",
                 target="api-version",
             )
         route, match = fitting[0]

@@ -10,11 +10,17 @@ from typing import Any
 from starlette.responses import Response
 
 from dstui.api.constants import ERROR_CODE_HEADER
+from dstui.common.clock import utc_now as utc_now  # one home; kept here for importers
 
 VALIDATION_FAILED = "SessionRequestValidationFailed"
 NOT_SUPPORTED = "SessionRequestNotSupported"
 SESSION_NOT_FOUND = "SessionWithIdentifierNotFound"
 PROPERTIES_MISSING = "SessionPropertiesMissing"
+
+
+class ResponseAborted(Exception):
+    """Raised after part of a response went out, to end it by closing the connection (the
+    client then sees a cut-off body); uvicorn logs no traceback for it."""
 
 
 class ApiError(Exception):
@@ -44,7 +50,12 @@ def json_response(
     return Response(payload, status, headers=dict(headers or {}), media_type="application/json")
 
 
+_MAX_MESSAGE = 2000  # a message may quote what the client sent
+
+
 def error_body(code: str, message: str, target: str | None = None) -> dict[str, Any]:
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 1] + "…"
     error: dict[str, Any] = {"code": code, "message": message}
     if target is not None:
         error["target"] = target
@@ -61,10 +72,6 @@ def timestamp(moment: datetime) -> str:
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DollarIds:

@@ -7,7 +7,7 @@ import binascii
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dstui.api.constants import (
@@ -23,6 +23,7 @@ from dstui.emulator.envelopes import (
     ApiError,
     DollarIds,
 )
+from dstui.emulator.execution_record import ExecutionRecord
 from dstui.emulator.kernels import KernelStartError
 from dstui.emulator.pool import Session, SessionPool
 from dstui.emulator.results import (
@@ -47,20 +48,6 @@ class ExecutionRequest:
     output_max_length: int
     jupyter_format: bool
     execution_type: str  # "Synchronous" | "Asynchronous"
-
-
-@dataclass
-class ExecutionRecord:
-    id: str
-    identifier: str
-    execution_type: str
-    status: str = "Running"  # Running | Succeeded | Failed
-    stdout: str = ""
-    stderr: str = ""
-    result: Any = ""
-    duration_ms: int = 0
-    timings: dict[str, str] = field(default_factory=dict)
-    session_guid: str = ""
 
 
 def _bad(message: str, target: str, code: str = VALIDATION_FAILED) -> ApiError:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dstui.emulator.envelopes import ApiError, error_response
+from dstui.emulator.access_log import note
+from dstui.emulator.envelopes import ApiError, ResponseAborted, error_response
 
 ERROR_KINDS = ("429", "500", "503", "drop")
 _DEFAULT_SLOW_S = 2.0
@@ -37,8 +38,8 @@ class FaultSpecError(ValueError):
     pass
 
 
-class DroppedConnection(Exception):
-    """Raised after part of a response was sent: uvicorn then closes the connection."""
+class DroppedConnection(ResponseAborted):
+    """An injected drop: half the body is sent, then the connection closes."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,11 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         kind, slow = self._draw()
+        injected = [f"slow {self.plan.slow_s:g} s"] if slow else []
+        if kind is not None:
+            injected.append(kind)
+        if injected:
+            note(scope, "fault", ", ".join(injected))
         if slow:
             await asyncio.sleep(self.plan.slow_s)
         if kind == "drop":
@@ -142,7 +148,8 @@ def _dropping_sender(send: Send) -> Send:
 
 
 class DroppedConnectionFilter(logging.Filter):
-    """Keeps uvicorn from logging a traceback for every injected drop."""
+    """Keeps uvicorn from logging a traceback for every response ended on purpose (an injected
+    drop, a file that failed mid-download): the access log and a warning say what happened."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
+        return not (record.exc_info and isinstance(record.exc_info[1], ResponseAborted))

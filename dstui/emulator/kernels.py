@@ -17,12 +17,16 @@ from typing import Any, Literal
 
 from jupyter_client.asynchronous import AsyncKernelClient
 
+from dstui.emulator.disk_quota import quota_message, usage_bytes
+from dstui.emulator.kernel_side.process_tree import kill_descendants
 from dstui.emulator.results import BOOTSTRAP_CODE, KernelOutput
-from dstui.emulator.sandbox import KERNEL_GUARD_CODE, SandboxPolicy
+from dstui.emulator.sandbox import SandboxPolicy
 
 _PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
-_INTERRUPT_GRACE_S = 5.0
+DEFAULT_INTERRUPT_GRACE_S = 5.0
 _POLL_S = 0.5
+_QUOTA_CHECK_S = 0.5
+_IDLE_QUOTA_CHECK_S = 1.0  # between runs: code can leave a thread or a child writing
 
 Outcome = Literal["ok", "error", "timeout", "aborted"]
 
@@ -45,14 +49,28 @@ def _connection_info(ip: str, key: str) -> dict[str, Any]:
 
 
 class Kernel:
-    """A kernel whose /mnt/data is `data_dir`; its sockets live in `runtime_dir`."""
+    """A kernel whose /mnt/data is `data_dir`; its sockets live in `runtime_dir`.
 
-    def __init__(self, policy: SandboxPolicy, data_dir: Path, runtime_dir: Path) -> None:
+    `interrupt_grace_s`: how long a timed-out execution may take to stop after its interrupt
+    before the kernel counts as hung.
+    """
+
+    def __init__(
+        self,
+        policy: SandboxPolicy,
+        data_dir: Path,
+        runtime_dir: Path,
+        interrupt_grace_s: float = DEFAULT_INTERRUPT_GRACE_S,
+    ) -> None:
         self.policy = policy
         self.data_dir = data_dir
         self.runtime_dir = runtime_dir
+        self.interrupt_grace_s = interrupt_grace_s
         self._process: asyncio.subprocess.Process | None = None
         self._client: AsyncKernelClient | None = None
+        self._cgroup = runtime_dir.name  # name of its pids cgroup, when there are cgroups
+        self._running = False  # an execution watches the quota itself
+        self._quota_watch: asyncio.Task[None] | None = None
 
     @property
     def alive(self) -> bool:
@@ -64,7 +82,9 @@ class Kernel:
 
     async def start(self, timeout: float = 60.0) -> None:
         self.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        launch = self.policy.launch(self.data_dir, self.runtime_dir)
+        cgroups = self.policy.cgroups
+        procs = cgroups.make(self._cgroup, self.policy.limits.max_processes) if cgroups else None
+        launch = self.policy.launch(self.data_dir, self.runtime_dir, procs)
         key = secrets.token_hex(32)
         kernel_info = _connection_info(launch.ipc_prefix_for_kernel, key)
         (self.runtime_dir / "kernel.json").write_text(json.dumps(kernel_info))
@@ -85,7 +105,7 @@ class Kernel:
         self._client = client
         try:
             await self._wait_ready(timeout)
-            setup = BOOTSTRAP_CODE + KERNEL_GUARD_CODE
+            setup = BOOTSTRAP_CODE + launch.setup_code
             outcome = await self.execute(setup, timeout, store_history=False)
         except BaseException:
             await self.stop()
@@ -93,6 +113,7 @@ class Kernel:
         if outcome.outcome != "ok":
             await self.stop()
             raise KernelStartError(f"kernel set-up failed: {outcome.output.stderr.strip()}")
+        self._quota_watch = asyncio.create_task(self._watch_quota_between_runs())
 
     async def _wait_ready(self, timeout: float) -> None:
         """Until the kernel answers kernel_info and its iopub stream reaches us.
@@ -110,12 +131,19 @@ class Kernel:
             if time.monotonic() > deadline:
                 raise self._start_error(f"the kernel did not answer within {timeout:.0f} s")
             client.kernel_info()
-            with contextlib.suppress(queue.Empty):
-                reply = await client.get_shell_msg(timeout=_POLL_S)
-                answered = answered or reply["msg_type"] == "kernel_info_reply"
-            with contextlib.suppress(queue.Empty):
-                await client.get_iopub_msg(timeout=_POLL_S if answered else 0.01)
-                subscribed = True
+            try:
+                with contextlib.suppress(queue.Empty):
+                    reply = await client.get_shell_msg(timeout=_POLL_S)
+                    answered = answered or reply["msg_type"] == "kernel_info_reply"
+                with contextlib.suppress(queue.Empty):
+                    await client.get_iopub_msg(timeout=_POLL_S if answered else 0.01)
+                    subscribed = True
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # this task itself is being cancelled
+                # stop() closed the sockets under us (shutdown while the kernel was starting).
+                raise KernelStartError("the kernel was stopped while it was starting") from None
 
     def _start_error(self, reason: str) -> KernelStartError:
         log = (self.runtime_dir / "kernel.log").read_text(errors="replace")[-300:].strip()
@@ -128,17 +156,32 @@ class Kernel:
         client = self._client
         if client is None or not self.alive:
             return ExecutionOutput("aborted", KernelOutput(), kernel_broken=True)
+        self._running = True
+        try:
+            return await self._execute(client, code, timeout_s, store_history)
+        finally:
+            self._running = False
+
+    async def _execute(
+        self, client: AsyncKernelClient, code: str, timeout_s: float, store_history: bool
+    ) -> ExecutionOutput:
         output = KernelOutput()
         started = time.monotonic()
         msg_id = client.execute(code, store_history=store_history, allow_stdin=False)
         deadline = started + timeout_s
         timed_out = False
+        next_quota_check = started + _QUOTA_CHECK_S
         while True:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            if now >= next_quota_check:
+                next_quota_check = now + _QUOTA_CHECK_S
+                if await self.over_quota():
+                    return await self._stopped_over_quota(output)
+            remaining = deadline - now
             if remaining <= 0 and not timed_out:
                 timed_out = True
-                self._interrupt()
-                deadline = time.monotonic() + _INTERRUPT_GRACE_S
+                self.interrupt()
+                deadline = time.monotonic() + self.interrupt_grace_s
                 continue
             if remaining <= 0:  # the interrupt did not help
                 return ExecutionOutput("timeout", output, kernel_broken=True)
@@ -148,6 +191,12 @@ class Kernel:
                 if not self.alive:
                     return ExecutionOutput("aborted", output, kernel_broken=True)
                 continue
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # this task itself is being cancelled
+                # stop() closed the sockets under us (shutdown): the run is over, not cancelled.
+                return ExecutionOutput("aborted", output, kernel_broken=True)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             msg_type, content = msg["msg_type"], msg["content"]
@@ -156,6 +205,8 @@ class Kernel:
             output.absorb(msg_type, content)
         output.duration_ms = int((time.monotonic() - started) * 1000)
         await self._drain_reply(msg_id)
+        if await self.over_quota():
+            return await self._stopped_over_quota(output)
         if timed_out:
             return ExecutionOutput("timeout", output)
         if output.error_name == "MemoryError":
@@ -166,25 +217,59 @@ class Kernel:
         assert self._client is not None
         with contextlib.suppress(queue.Empty):
             while True:
-                reply = await self._client.get_shell_msg(timeout=_INTERRUPT_GRACE_S)
+                reply = await self._client.get_shell_msg(timeout=self.interrupt_grace_s)
                 if reply["parent_header"].get("msg_id") == msg_id:
                     return
 
-    def _interrupt(self) -> None:
+    async def _watch_quota_between_runs(self) -> None:
+        """Stop the kernel once /mnt/data passes the quota while no run is watching it; the
+        next run then starts a fresh kernel and reports the quota."""
+        while self.alive:
+            await asyncio.sleep(_IDLE_QUOTA_CHECK_S)
+            # _running is read again after the scan: a run may have begun meanwhile.
+            if not self._running and self.alive and await self.over_quota() and not self._running:
+                await self.stop()
+                return
+
+    async def over_quota(self) -> bool:
+        used = await asyncio.to_thread(usage_bytes, self.data_dir)
+        return used > self.policy.limits.disk_quota_bytes
+
+    async def _stopped_over_quota(self, output: KernelOutput) -> ExecutionOutput:
+        """Past the quota the kernel is stopped: its code may still be writing."""
+        await self.stop()
+        message = quota_message(self.policy.limits.disk_quota_bytes)
+        output.stderr += f"{message} The session's kernel was stopped.\n"
+        output.error_name = output.error_name or "DiskQuotaExceeded"
+        return ExecutionOutput("error", output, kernel_broken=True)
+
+    def interrupt(self) -> None:
         # Message-mode interrupt: a signal to the outer process would not cross bubblewrap.
-        assert self._client is not None
+        if self._client is None:
+            return
         self._client.control_channel.send(self._client.session.msg("interrupt_request", {}))
 
     async def stop(self) -> None:
         """Kill the kernel and everything it started; remove its sockets."""
+        watch, self._quota_watch = self._quota_watch, None
+        if watch is not None and watch is not asyncio.current_task():
+            watch.cancel()
         if self._client is not None:
             self._client.stop_channels()
             self._client = None
         process = self._process
         if process is not None and process.returncode is None:
+            if self.policy.kind == "none" and self.policy.cgroups is None:
+                # Frozen, it can start nothing new while its (detached) descendants are
+                # killed; as a child subreaper it is still the ancestor of them all.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(process.pid, signal.SIGSTOP)
+                await asyncio.to_thread(kill_descendants, process.pid)
             # The process leads its own group (start_new_session); no Popen.kill() after this:
             # its poll() could reap the child under asyncio's child watcher.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
+        if self.policy.cgroups is not None:
+            await asyncio.to_thread(self.policy.cgroups.end, self._cgroup)
         shutil.rmtree(self.runtime_dir, ignore_errors=True)

@@ -13,14 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dstui.emulator.envelopes import ApiError, utc_now
-from dstui.emulator.kernels import Kernel
+from dstui.emulator.execution_record import ExecutionRecord
+from dstui.emulator.kernels import DEFAULT_INTERRUPT_GRACE_S, Kernel
 from dstui.emulator.sandbox import SandboxPolicy
-
-if TYPE_CHECKING:
-    from dstui.emulator.executions import ExecutionRecord
 
 logger = logging.getLogger("dstui.emulator")
 
@@ -75,8 +72,10 @@ class SessionPool:
         cooldown_s: float,
         max_sessions: int,
         ready_sessions: int,
+        interrupt_grace_s: float = DEFAULT_INTERRUPT_GRACE_S,
     ) -> None:
         self.policy = policy
+        self.interrupt_grace_s = interrupt_grace_s
         self.data_root = data_root
         self.runtime_root = runtime_root
         self.cooldown = timedelta(seconds=cooldown_s)
@@ -160,7 +159,9 @@ class SessionPool:
 
     async def _start_kernel(self, container: Container) -> Kernel:
         """Give the container a new kernel and start it (on failure it stays in the container)."""
-        kernel = Kernel(self.policy, container.data_dir, container.runtime_dir)
+        kernel = Kernel(
+            self.policy, container.data_dir, container.runtime_dir, self.interrupt_grace_s
+        )
         container.kernel = kernel
         # Kernel start-up is CPU-bound: a burst of new sessions queues here instead of
         # starving every start past its timeout.
@@ -194,6 +195,13 @@ class SessionPool:
         window = list(islice(live, skip, skip + size + 1))
         return window[:size], len(window) > size
 
+    async def stop_kernels(self) -> None:
+        """Kill every kernel (shutting down): running executions end as aborted at once."""
+        self._closed = True
+        containers = [s.container for s in self.sessions.values()] + list(self._ready)
+        kernels = [c.kernel for c in containers if c.kernel is not None]
+        await asyncio.gather(*(k.stop() for k in kernels), return_exceptions=True)
+
     async def close(self) -> None:
         self._closed = True
         for task in self._tasks:
@@ -204,6 +212,8 @@ class SessionPool:
         self._ready.clear()
         kernels = [c.kernel for c in containers if c.kernel is not None]
         await asyncio.gather(*(k.stop() for k in [*kernels, *self._stopping]))
+        if self.policy.cgroups is not None:
+            await asyncio.to_thread(self.policy.cgroups.close)
 
     def _new_container(self) -> Container:
         container_id = str(uuid.uuid4())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
-from email.utils import formatdate
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import anyio.to_thread
 from starlette.responses import Response, StreamingResponse
 
 from dstui.api.constants import (
@@ -18,16 +18,26 @@ from dstui.api.constants import (
     SESSIONS_PAGE_SIZE,
 )
 from dstui.emulator.dispatch import Call
-from dstui.emulator.envelopes import timestamp
+from dstui.emulator.envelopes import ResponseAborted, timestamp
+from dstui.emulator.execution_record import ExecutionRecord
 from dstui.emulator.executions import (
-    ExecutionRecord,
     new_record,
     parse_execution_request,
     run_execution,
 )
-from dstui.emulator.files import FileEntry, SessionFiles, content_type, directory_parts, file_name
+from dstui.emulator.file_errors import shown
+from dstui.emulator.files import (
+    FileEntry,
+    SessionFiles,
+    content_type,
+    directory_parts,
+    file_io,
+    file_name,
+    modified_at,
+)
 from dstui.emulator.pool import Session
 
+logger = logging.getLogger("dstui.emulator")
 _CHUNK = 1024 * 1024
 
 
@@ -68,12 +78,26 @@ async def execute(call: Call) -> tuple[ExecutionRecord, dict[str, str], bool]:
     return record, {**headers, **execution_headers(record)}, False
 
 
-async def _read_chunks(fd: int) -> AsyncIterator[bytes]:
+async def _read_chunks(fd: int, size: int, name: str) -> AsyncIterator[bytes]:
+    """Exactly the `size` bytes the Content-Length announced. A file that shrinks or fails to
+    read midway (code in the session can truncate it) cuts the response off instead."""
+    remaining = size
     try:
-        while chunk := await anyio.to_thread.run_sync(os.read, fd, _CHUNK):
-            yield chunk
+        while remaining > 0:
+            try:
+                chunk = await file_io(os.read, fd, min(_CHUNK, remaining))
+            except OSError as exc:
+                problem = f"could not be read: {exc.strerror or exc}"
+            else:
+                if chunk:
+                    remaining -= len(chunk)
+                    yield chunk
+                    continue
+                problem = "shrank while it was sent"
+            logger.warning("download of '%s' cut off: the file %s", shown(name), problem)
+            raise ResponseAborted(problem)
     finally:
-        os.close(fd)
+        await file_io(os.close, fd)
 
 
 def _named_file(call: Call) -> tuple[SessionFiles, list[str], str]:
@@ -82,25 +106,31 @@ def _named_file(call: Call) -> tuple[SessionFiles, list[str], str]:
     return files, parts, file_name(call.params["name"])
 
 
-def stat_named_file(call: Call) -> FileEntry:
+async def stat_named_file(call: Call) -> FileEntry:
     files, parts, name = _named_file(call)
-    return files.stat(parts, name)
+    return await file_io(files.stat, parts, name)
 
 
-def delete_named_file(call: Call) -> None:
+async def delete_named_file(call: Call) -> None:
     files, parts, name = _named_file(call)
-    files.delete(parts, name)
+    await file_io(files.delete, parts, name)
+
+
+async def list_entries(call: Call, *, recursive: bool = False) -> list[FileEntry]:
+    files, parts = open_files(call)
+    return await file_io(lambda: files.entries(parts, recursive=recursive))
 
 
 async def get_file_content(call: Call) -> Response:
     """The file's bytes, streamed; the same in both API shapes."""
     files, parts, name = _named_file(call)
-    fd, info = files.open_read(parts, name)
+    fd, info = await file_io(files.open_read, parts, name)
     headers = {
         "Content-Length": str(info.st_size),
-        "Last-Modified": formatdate(info.st_mtime, usegmt=True),
+        "Last-Modified": format_datetime(modified_at(info), usegmt=True),
     }
-    return StreamingResponse(_read_chunks(fd), headers=headers, media_type=content_type(name))
+    chunks = _read_chunks(fd, info.st_size, name)
+    return StreamingResponse(chunks, headers=headers, media_type=content_type(name))
 
 
 def session_view(call: Call, session: Session, *, management: bool) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from dstui.emulator.routes_common import (
     delete_named_file,
     execute,
     get_file_content,
+    list_entries,
     open_files,
     stat_named_file,
 )
-from dstui.emulator.uploads import receive_upload
+from dstui.emulator.upload_quota import receive_within_quota
 
 
 async def execute_code(call: Call) -> Response:
@@ -24,22 +25,22 @@ async def execute_code(call: Call) -> Response:
 
 async def upload_file(call: Call) -> Response:
     files, parts = open_files(call)
-    entry = await receive_upload(call.request, files, parts)
+    quota = call.state.pool.policy.limits.disk_quota_bytes
+    entry = await receive_within_quota(call.request, files, parts, quota)
     return json_response(legacy_file_list([entry.render_legacy()]))
 
 
 async def list_files(call: Call) -> Response:
-    files, parts = open_files(call)
-    entries = [e for e in files.entries(parts) if not e.is_dir]
+    entries = [e for e in await list_entries(call) if not e.is_dir]
     return json_response(legacy_file_list([entry.render_legacy() for entry in entries]))
 
 
 async def get_file(call: Call) -> Response:
-    return json_response(legacy_file_list([stat_named_file(call).render_legacy()]))
+    return json_response(legacy_file_list([(await stat_named_file(call)).render_legacy()]))
 
 
 async def delete_file(call: Call) -> Response:
-    delete_named_file(call)
+    await delete_named_file(call)
     return json_response({"message": "file deleted successfully"})
 
 

@@ -13,12 +13,14 @@ from dstui.emulator.routes_common import (
     execute,
     execution_headers,
     get_file_content,
+    list_entries,
     open_files,
     session_page,
     session_view,
     stat_named_file,
 )
-from dstui.emulator.uploads import receive_upload
+from dstui.emulator.sandbox_report import METADATA_FIELD, metadata_extension
+from dstui.emulator.upload_quota import receive_within_quota
 
 _KERNEL_PROJECT = "https://github.com/ipython/ipykernel"
 
@@ -43,28 +45,32 @@ async def get_execution(call: Call) -> Response:
 
 
 async def list_files(call: Call) -> Response:
-    files, parts = open_files(call)
-    entries = files.entries(parts, recursive=call.flag("recursive"))
+    entries = await list_entries(call, recursive=call.flag("recursive"))
     return json_response({"value": [entry.render() for entry in entries], "nextLink": None})
 
 
 async def upload_file(call: Call) -> Response:
     files, parts = open_files(call)
-    entry = await receive_upload(call.request, files, parts)
+    quota = call.state.pool.policy.limits.disk_quota_bytes
+    entry = await receive_within_quota(call.request, files, parts, quota)
     return json_response(entry.render())
 
 
 async def get_file(call: Call) -> Response:
-    return json_response(stat_named_file(call).render())
+    return json_response((await stat_named_file(call)).render())
 
 
 async def delete_file(call: Call) -> Response:
-    delete_named_file(call)
+    await delete_named_file(call)
     return Response(status_code=204)
 
 
 async def get_session(call: Call) -> Response:
-    return json_response(session_view(call, call.existing_session(), management=False))
+    # A data-plane request naming a session: like every such request it resets the cooldown
+    # (contract §6.2, "every request resets the timer"); it never creates a session.
+    session = call.existing_session()
+    call.state.pool.touch(session)
+    return json_response(session_view(call, session, management=False))
 
 
 async def delete_session(call: Call) -> Response:
@@ -97,6 +103,7 @@ async def get_metadata(call: Call) -> Response:
                 "description": f"IPython kernel (ipykernel {kernel_version}) on "
                 f"{info.implementation} {info.version}",
             },
+            METADATA_FIELD: metadata_extension(call.state.pool.policy),
         }
     )
 

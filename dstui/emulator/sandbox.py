@@ -2,70 +2,69 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from dstui.api.constants import MOUNT_ROOT
+from dstui.emulator.kernel_side import mnt_data, process_tree
+from dstui.emulator.pids_cgroup import JOIN_SCRIPT, PidsCgroups
+from dstui.emulator.sandbox_resolution import (
+    SandboxChoice,
+    SandboxKind,
+    SandboxUnavailable,
+    resolve_sandbox,
+)
 
-logger = logging.getLogger("dstui.emulator")
+__all__ = [
+    "KernelLaunch",
+    "SandboxChoice",
+    "SandboxKind",
+    "SandboxPolicy",
+    "SandboxUnavailable",
+    "SessionLimits",
+    "resolve_sandbox",
+]
 
-SandboxKind = Literal["bwrap", "none"]
 # Where the kernel's connection file and ipc sockets appear inside the sandbox.
 SANDBOX_RUNTIME_DIR = "/run/dstui-kernel"
 SANDBOX_HOME = "/root"
+SANDBOX_UID = 1000  # the kernel's uid inside bubblewrap's user namespace
+_MIB = 1024 * 1024
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 # Hidden even though /etc is visible: credentials and host keys.
 _SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
 _SECRET_DIRS = ("/etc/ssh", "/etc/ssl/private")
-# Run in every kernel at start. Without bubblewrap the kernel's parent-death signal is SIGTERM,
-# so it can take its process group (every process the session's code started) down with it;
-# under bubblewrap the PID namespace already ends with the sandbox.
-KERNEL_GUARD_CODE = """
-def _dstui_die_with_the_emulator():
-    import os, signal
-    signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
+# Small writable scratch mounts besides /tmp (whose size is configurable).
+_SMALL_TMPFS = ("/root", "/home", "/run", "/dev/shm")
+_SMALL_TMPFS_BYTES = 64 * _MIB
 
-_dstui_die_with_the_emulator()
-del _dstui_die_with_the_emulator
+
+def _module_source(module: object) -> str:
+    path = getattr(module, "__file__", None)
+    assert path is not None
+    return Path(path).read_text()
+
+
+# Sent to every kernel at start, each into a private namespace so nothing leaks into the user's.
+_RUN_PRIVATELY = """
+_dstui_ns = {{"__name__": {name!r}}}
+exec(compile({source!r}, {name!r}, "exec"), _dstui_ns)
+_dstui_ns[{function!r}](*{args!r})
+del _dstui_ns
 """
-_NOT_ISOLATED_WARNING = (
-    "bubblewrap is not in use: kernel sessions are NOT isolated from each other or from this "
-    "machine (separate working directories only). Install bubblewrap for isolation."
-)
 
 
-class SandboxUnavailable(RuntimeError):
-    pass
+@dataclass(frozen=True)
+class SessionLimits:
+    max_processes: int = 512  # tasks (processes and threads): pids cgroup, else RLIMIT_NPROC
+    tmp_size_mb: int = 512  # the sandbox's /tmp tmpfs
+    disk_quota_mb: int = 1024  # what /mnt/data may hold (also RLIMIT_FSIZE)
 
-
-def bwrap_works() -> bool:
-    """True when bubblewrap is installed and can create the namespaces the kernels need."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return False
-    probe = [bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--", "true"]
-    try:
-        return subprocess.run(probe, capture_output=True, timeout=10, check=False).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def resolve_sandbox(mode: str) -> SandboxKind:
-    """Pick bubblewrap or no sandbox for `auto|bwrap|none`; warns loudly when not isolated."""
-    if mode == "none":
-        logger.warning(_NOT_ISOLATED_WARNING)
-        return "none"
-    if bwrap_works():
-        return "bwrap"
-    if mode == "bwrap":
-        raise SandboxUnavailable("--sandbox bwrap was asked for, but bubblewrap does not work here")
-    logger.warning(_NOT_ISOLATED_WARNING)
-    return "none"
+    @property
+    def disk_quota_bytes(self) -> int:
+        return self.disk_quota_mb * _MIB
 
 
 @dataclass(frozen=True)
@@ -74,22 +73,43 @@ class KernelLaunch:
     env: dict[str, str]
     cwd: str
     ipc_prefix_for_kernel: str  # the connection file's `ip` as the kernel sees it
+    setup_code: str  # run once the kernel answers, before any user code
 
 
 @dataclass(frozen=True)
 class SandboxPolicy:
-    kind: SandboxKind
+    choice: SandboxChoice
     egress: bool
     python: str
     python_prefixes: tuple[str, ...]
     memory_limit_mb: int
     cpu_limit_s: int | None
+    limits: SessionLimits = SessionLimits()
+    cgroups: PidsCgroups | None = None
 
-    def launch(self, data_dir: Path, runtime_dir: Path) -> KernelLaunch:
+    @property
+    def kind(self) -> SandboxKind:
+        return self.choice.kind
+
+    @property
+    def process_limit(self) -> str:
+        """How the process count is bounded here (for the banner and /metadata)."""
+        count = self.limits.max_processes
+        if self.cgroups is not None:
+            return f"{count} (pids cgroup)"
+        if self.kind == "bwrap" and self.choice.user_namespace and os.geteuid() != 0:
+            return f"{count} (RLIMIT_NPROC in the sandbox's user namespace)"
+        return "none (no pids cgroup here, and RLIMIT_NPROC would not hold)"
+
+    def launch(self, data_dir: Path, runtime_dir: Path, cgroup_procs: Path | None) -> KernelLaunch:
         """How to start a kernel whose /mnt/data is `data_dir`, talking through `runtime_dir`."""
+        python = [self.python]
         if self.kind == "bwrap":
             inner_runtime = SANDBOX_RUNTIME_DIR
             sandbox = self._bwrap_args(data_dir, runtime_dir)
+            prlimit = shutil.which("prlimit")
+            if self.cgroups is None and self.choice.user_namespace and prlimit:
+                python = [prlimit, f"--nproc={self.limits.max_processes}", "--", *python]
             home, cwd = SANDBOX_HOME, str(runtime_dir)
         else:
             inner_runtime = str(runtime_dir)
@@ -97,15 +117,24 @@ class SandboxPolicy:
             home = str(runtime_dir / "home")
             os.makedirs(home, exist_ok=True)
             cwd = str(data_dir)
+        join = ["/bin/sh", "-c", JOIN_SCRIPT, str(cgroup_procs)] if cgroup_procs else []
         connection_file = f"{inner_runtime}/kernel.json"
-        kernel = [self.python, "-m", "ipykernel_launcher", "-f", connection_file]
-        env = _kernel_env(home)
+        kernel = [*python, "-m", "ipykernel_launcher", "-f", connection_file]
         return KernelLaunch(
-            argv=[*self._guard_args(), *sandbox, *kernel],
-            env=env,
+            argv=[*join, *self._guard_args(), *sandbox, *kernel],
+            env=_kernel_env(home),
             cwd=cwd,
             ipc_prefix_for_kernel=f"{inner_runtime}/kernel",
+            setup_code=self._setup_code(data_dir),
         )
+
+    def _setup_code(self, data_dir: Path) -> str:
+        # Without a PID namespace the kernel must hunt down what its code started itself.
+        no_namespace = self.kind == "none"
+        code = _private_call(process_tree, "install_guard", no_namespace)
+        if no_namespace:
+            code += _private_call(mnt_data, "install", str(data_dir), MOUNT_ROOT)
+        return code
 
     def _guard_args(self) -> list[str]:
         """Limits and a parent-death signal, so no kernel outlives the emulator (even SIGKILLed)."""
@@ -113,22 +142,27 @@ class SandboxPolicy:
         setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
         if setpriv:
             # The kernel leads its own process group (see Kernel.start): SIGTERM lets it kill
-            # that group (KERNEL_GUARD_CODE); bubblewrap's PID namespace needs no help.
+            # its whole tree (process_tree.install_guard); bubblewrap's PID namespace needs no
+            # help.
             death_signal = "KILL" if self.kind == "bwrap" else "TERM"
             args += [setpriv, "--pdeathsig", death_signal]
         if prlimit:
-            args += [prlimit, f"--as={self.memory_limit_mb * 1024 * 1024}"]
+            args += [prlimit, f"--as={self.memory_limit_mb * _MIB}"]
+            args.append(f"--fsize={self.limits.disk_quota_bytes}")
             if self.cpu_limit_s:
                 args.append(f"--cpu={self.cpu_limit_s}")
             args.append("--")
         return args
 
     def _bwrap_args(self, data_dir: Path, runtime_dir: Path) -> list[str]:
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            raise SandboxUnavailable("bubblewrap disappeared")
+        bwrap = self.choice.executable
+        if bwrap is None or not os.path.exists(bwrap):
+            raise SandboxUnavailable(f"bubblewrap disappeared from {bwrap}")
         args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"]
         args += ["--unshare-uts", "--hostname", "session", "--unshare-cgroup-try"]
+        if self.choice.user_namespace:
+            uid = str(SANDBOX_UID)
+            args += ["--unshare-user", "--uid", uid, "--gid", uid]
         args += ["--cap-drop", "ALL"]
         if not self.egress:
             args.append("--unshare-net")
@@ -144,10 +178,12 @@ class SandboxPolicy:
                 args += ["--ro-bind", str(empty), path]
         for path in _SECRET_DIRS:
             if os.path.isdir(path):
-                args += ["--tmpfs", path]
+                args += ["--size", str(_MIB), "--tmpfs", path]
         args += ["--proc", "/proc", "--dev", "/dev"]
-        # Private, writable scratch space; home directories of the host stay out of sight.
-        args += ["--tmpfs", "/tmp", "--tmpfs", "/root", "--tmpfs", "/home", "--tmpfs", "/run"]
+        # Private, bounded scratch space; home directories of the host stay out of sight.
+        args += ["--size", str(self.limits.tmp_size_mb * _MIB), "--tmpfs", "/tmp"]
+        for path in _SMALL_TMPFS:
+            args += ["--size", str(_SMALL_TMPFS_BYTES), "--tmpfs", path]
         for prefix in self.python_prefixes:
             if not _under_any(prefix, ("/usr", "/bin", "/lib", "/lib64")):
                 args += ["--ro-bind", prefix, prefix]
@@ -155,6 +191,13 @@ class SandboxPolicy:
         args += ["--bind", str(runtime_dir), SANDBOX_RUNTIME_DIR]
         args += ["--chdir", MOUNT_ROOT, "--"]
         return args
+
+
+def _private_call(module: object, function: str, *args: object) -> str:
+    name = f"<dstui {getattr(module, '__name__', 'setup')}>"
+    return _RUN_PRIVATELY.format(
+        name=name, source=_module_source(module), function=function, args=args
+    )
 
 
 def _under_any(path: str, roots: tuple[str, ...]) -> bool:

@@ -8,6 +8,7 @@ import ipaddress
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dstui.common.net import is_loopback_host as is_loopback_name  # one home, shared
 from dstui.emulator.envelopes import ApiError, error_response
 
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
@@ -29,15 +30,6 @@ def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(name)
     except ValueError:
         return None
-
-
-def is_loopback_name(host: str) -> bool:
-    """`localhost`, `*.localhost` or a loopback address (IPv6 with or without brackets)."""
-    name = host.strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    address = _ip(name)
-    return address is not None and address.is_loopback
 
 
 def host_allowed(host_header: str | None, served_host: str) -> bool:

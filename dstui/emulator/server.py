@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -22,14 +23,24 @@ from dstui.emulator.dispatch import Dispatcher
 from dstui.emulator.envelopes import utc_now
 from dstui.emulator.faults import DroppedConnectionFilter, FaultMiddleware, FaultPlan, parse_faults
 from dstui.emulator.interpreter import probe_interpreter
+from dstui.emulator.pids_cgroup import PidsCgroups
 from dstui.emulator.pool import SessionPool
+from dstui.emulator.routes_extensions import ROUTES as EXTENSION_ROUTES
 from dstui.emulator.routes_legacy import ROUTES as LEGACY_ROUTES
 from dstui.emulator.routes_management import ROUTES as MANAGEMENT_ROUTES
 from dstui.emulator.routes_new import ROUTES as NEW_ROUTES
-from dstui.emulator.sandbox import SandboxKind, SandboxPolicy, resolve_sandbox
+from dstui.emulator.sandbox import (
+    SandboxChoice,
+    SandboxKind,
+    SandboxPolicy,
+    SessionLimits,
+    resolve_sandbox,
+)
 from dstui.emulator.security import WILDCARD_HOSTS, SecurityMiddleware
 from dstui.emulator.state import EmulatorState
 from dstui.emulator.tls import TlsFiles, make_tls_files
+from dstui.recording.store import RecordingStore
+from dstui.recording.tap import RecordingMiddleware
 
 logger = logging.getLogger("dstui.emulator")
 
@@ -54,11 +65,7 @@ def remove_orphaned_temp_dirs() -> None:
         name = path.name
         prefix = next((p for p in (_RUNTIME_PREFIX, _DATA_PREFIX) if name.startswith(p)), None)
         pid_text = name[len(prefix) :].split("-", 1)[0] if prefix else ""
-        if (
-            not (pid_text.isascii() and pid_text.isdigit())
-            or path.is_symlink()
-            or path.stat().st_uid != os.getuid()
-        ):
+        if not (pid_text.isascii() and pid_text.isdigit()) or not _owned_directory(path):
             continue
         try:
             os.kill(int(pid_text), 0)
@@ -68,13 +75,30 @@ def remove_orphaned_temp_dirs() -> None:
             continue
 
 
+def _owned_directory(path: Path) -> bool:
+    """A real directory of ours (not a link); False if it vanished meanwhile."""
+    try:
+        info = path.lstat()
+    except OSError:  # removed by its own emulator since the glob
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+
+
 def build_app(
-    state: EmulatorState, *, token: str | None, faults: FaultPlan | None, seed: int | None
+    state: EmulatorState,
+    *,
+    token: str | None,
+    faults: FaultPlan | None,
+    seed: int | None,
+    recording: RecordingStore | None = None,
 ) -> ASGIApp:
-    app: ASGIApp = Dispatcher(state, (*NEW_ROUTES, *LEGACY_ROUTES, *MANAGEMENT_ROUTES))
+    routes = (*NEW_ROUTES, *LEGACY_ROUTES, *MANAGEMENT_ROUTES, *EXTENSION_ROUTES)
+    app: ASGIApp = Dispatcher(state, routes)
     if faults is not None:
         app = FaultMiddleware(app, faults, seed)
     app = SecurityMiddleware(app, token=token, served_host=state.config.host)
+    if recording is not None:  # outside the guards: refused requests are recorded too
+        app = RecordingMiddleware(app, recording, source="emulator")
     return AccessLogMiddleware(app)
 
 
@@ -87,20 +111,24 @@ def _url_host(host: str) -> str:
 class EmulatorServer:
     """A local session pool on a real HTTP port. start() blocks until it listens."""
 
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    def __init__(self, config: EmulatorConfig | None = None, *, record: Path | None = None) -> None:
         self.config = config or EmulatorConfig()
+        self.record = record  # a recording (dstui.recording) of every exchange served
+        self.recording: RecordingStore | None = None
         self.token: str | None = None
         if self.config.auth:
             self.token = self.config.token or secrets.token_urlsafe(32)
         self.endpoint = ""
         self.ca_file: Path | None = None
         self.sandbox: SandboxKind | None = None
+        self.sandbox_choice: SandboxChoice | None = None
         self._thread: threading.Thread | None = None
         self._server: uvicorn.Server | None = None
         self._state: EmulatorState | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._temp_dirs: list[Path] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def state(self) -> EmulatorState | None:
@@ -119,9 +147,13 @@ class EmulatorServer:
     def _launch(self) -> None:
         config = self.config
         faults = parse_faults(config.faults) if config.faults else None
-        if faults is not None:
-            logging.getLogger("uvicorn.error").addFilter(DroppedConnectionFilter())
-        self.sandbox = resolve_sandbox(config.sandbox)
+        uvicorn_logger = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, DroppedConnectionFilter) for f in uvicorn_logger.filters):
+            uvicorn_logger.addFilter(DroppedConnectionFilter())
+        # It warns on stderr about each malformed upload; the client's 400 says the same.
+        logging.getLogger("python_multipart").setLevel(logging.ERROR)
+        self.sandbox_choice = resolve_sandbox(config.sandbox)
+        self.sandbox = self.sandbox_choice.kind
         remove_orphaned_temp_dirs()
         pid = os.getpid()
         runtime_root = Path(
@@ -135,6 +167,8 @@ class EmulatorServer:
             data_root = config.data_dir.expanduser().resolve()
             data_root.mkdir(parents=True, exist_ok=True)
         tls = make_tls_files(runtime_root / "tls", config.host) if config.tls else None
+        if self.record is not None:
+            self.recording = RecordingStore(self.record)
         self.ca_file = tls.ca_file if tls else None
         sock = self._bind()
         port = sock.getsockname()[1]
@@ -175,16 +209,21 @@ class EmulatorServer:
     ) -> None:
         config = self.config
         state: EmulatorState | None = None
+        self._loop = asyncio.get_running_loop()
         try:
             interpreter = await probe_interpreter(config.kernel_python)
-            assert self.sandbox is not None
+            assert self.sandbox_choice is not None
             policy = SandboxPolicy(
-                kind=self.sandbox,
+                choice=self.sandbox_choice,
                 egress=config.egress,
                 python=interpreter.executable,
                 python_prefixes=interpreter.prefixes,
                 memory_limit_mb=config.memory_limit_mb,
                 cpu_limit_s=config.cpu_limit_s,
+                limits=SessionLimits(
+                    config.max_processes, config.tmp_size_mb, config.disk_quota_mb
+                ),
+                cgroups=await asyncio.to_thread(PidsCgroups.create),
             )
             pool = SessionPool(
                 policy=policy,
@@ -193,11 +232,14 @@ class EmulatorServer:
                 cooldown_s=config.cooldown_s,
                 max_sessions=config.max_sessions,
                 ready_sessions=config.ready_sessions,
+                interrupt_grace_s=config.interrupt_grace_s,
             )
             state = EmulatorState(config, pool, interpreter, started_at=utc_now())
             self._state = state
             await pool.start()
-            app = build_app(state, token=self.token, faults=faults, seed=config.seed)
+            app = build_app(
+                state, token=self.token, faults=faults, seed=config.seed, recording=self.recording
+            )
             server = uvicorn.Server(
                 uvicorn.Config(
                     app,
@@ -228,6 +270,7 @@ class EmulatorServer:
     def stop(self) -> None:
         """Stop serving, kill every kernel, remove temporary files. Safe to call twice."""
         if self._server is not None:
+            self._stop_kernels()
             self._server.should_exit = True
         thread, self._thread = self._thread, None
         if thread is not None:
@@ -238,6 +281,23 @@ class EmulatorServer:
             shutil.rmtree(directory, ignore_errors=True)
         self._temp_dirs.clear()
         self._server = None
+        if self.recording is not None:
+            self.recording.close()
+            self.recording = None
+
+    def _stop_kernels(self) -> None:
+        """Kernels first: a request still waiting for its code (a client that quit mid-run)
+        then ends at once, instead of being cancelled by uvicorn's graceful-shutdown timeout,
+        which logs a traceback."""
+        loop, state = self._loop, self._state
+        if loop is None or state is None or loop.is_closed():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(state.pool.stop_kernels(), loop).result(
+                _STOP_TIMEOUT_S
+            )
+        except Exception:  # the loop may be gone already; close() below still cleans up
+            logger.debug("stopping the kernels before shutdown failed", exc_info=True)
 
     def __enter__(self) -> EmulatorServer:
         self.start()

@@ -26,10 +26,11 @@ sessions_module = pytest.importorskip(
 pytestmark = pytest.mark.compat
 
 
+@pytest.mark.parametrize("sandbox", ["auto", "none"])
 def test_sessions_python_repl_tool_runs_unmodified(
-    make_emulator: Callable[..., EmulatorServer], monkeypatch: pytest.MonkeyPatch
+    make_emulator: Callable[..., EmulatorServer], monkeypatch: pytest.MonkeyPatch, sandbox: str
 ) -> None:
-    server = make_emulator(tls=True, ready_sessions=1)
+    server = make_emulator(tls=True, ready_sessions=1, sandbox=sandbox)
     assert server.ca_file is not None and server.token is not None
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))
     token = server.token

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from dstui.api import ExecutionStatus, SessionsClient
+from dstui.api import ExecutionStatus, RunOptions, SessionsClient
 from dstui.emulator import EmulatorServer
 from tests.api.conftest import EXAMPLES, load_example
 from tests.emulator.conftest import NEW, execute_raw
@@ -55,7 +55,7 @@ async def test_jupyter_format_results(emulator_client: SessionsClient, ident: st
     # Contract §5.2, from the CodeExecution_Execute_Result_*_JupyterFormat spec examples.
     cases = {"a = float('nan');a": "nan", "a = None;a": None, 'a = "nan";a': "'nan'", "6*7": "42"}
     for code, expected in cases.items():
-        execution = await emulator_client.execute(ident, code, jupyter_format=True)
+        execution = await emulator_client.execute(ident, code, RunOptions(jupyter_format=True))
         assert execution.result == expected, code
 
 
@@ -97,7 +97,9 @@ async def test_timeout_interrupts_and_keeps_the_session(
     emulator_client: SessionsClient, ident: str
 ) -> None:
     await emulator_client.execute(ident, "kept = 'yes'")
-    execution = await emulator_client.execute(ident, "import time\ntime.sleep(30)", timeout=1)
+    execution = await emulator_client.execute(
+        ident, "import time\ntime.sleep(30)", RunOptions(timeout=1)
+    )
     assert execution.status is ExecutionStatus.FAILED
     assert execution.stderr == "Request timed out waiting for code execution to complete"
     after = await emulator_client.execute(ident, "kept")
@@ -158,7 +160,9 @@ async def test_asynchronous_execution_polls_to_completion(
     emulator_client: SessionsClient, ident: str
 ) -> None:
     execution = await emulator_client.execute(
-        ident, "import time\ntime.sleep(0.3)\n7 * 6", asynchronous=True, operation_id="op-12345"
+        ident,
+        "import time\ntime.sleep(0.3)\n7 * 6",
+        RunOptions(asynchronous=True, operation_id="op-12345"),
     )
     assert execution.id == "op-12345"
     assert execution.status is ExecutionStatus.SUCCEEDED
@@ -265,7 +269,7 @@ async def test_code_that_swallows_the_interrupt_gets_a_new_kernel(
         "import time\nwhile True:\n    try:\n        time.sleep(10)\n"
         "    except KeyboardInterrupt:\n        pass"
     )
-    execution = await emulator_client.execute(ident, stubborn, timeout=1)
+    execution = await emulator_client.execute(ident, stubborn, RunOptions(timeout=1))
     assert execution.status is ExecutionStatus.FAILED
     assert execution.stderr == "Request timed out waiting for code execution to complete"
     after = await emulator_client.execute(ident, "'kept' in dir()")

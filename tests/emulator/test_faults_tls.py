@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import ssl
 import time
 from collections.abc import Callable
@@ -83,3 +85,44 @@ def test_tls_serves_https_with_its_own_ca(make_emulator: MakeEmulator) -> None:
     ca_file = server.ca_file
     server.stop()
     assert not ca_file.exists()
+
+
+def access_lines(caplog: pytest.LogCaptureFixture, count: int = 1) -> list[dict[str, object]]:
+    """The access-log lines, once `count` are there: the server thread writes each one after
+    its response is out, so a line can trail the client."""
+    deadline = time.monotonic() + 5.0
+    while True:
+        lines = [
+            json.loads(r.getMessage()) for r in caplog.records if r.name == "dstui.emulator.access"
+        ]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.01)
+
+
+def test_access_log_records_a_dropped_response_as_dropped(
+    make_emulator: MakeEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dstui.emulator.access")
+    server = make_emulator(auth=False, faults="drop=1.0", seed=3)
+    client = httpx.Client(base_url=server.endpoint, timeout=10)
+    with client, pytest.raises(httpx.RemoteProtocolError):
+        client.get("/listSessions", params={"api-version": NEW})
+    (line,) = access_lines(caplog)
+    assert line["status"] is None
+    assert line["fault"] == "drop"
+    assert str(line["outcome"]).startswith(
+        "connection dropped (injected fault) after the 200 headers and "
+    )
+
+
+def test_access_log_names_injected_errors_and_slowness(
+    make_emulator: MakeEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dstui.emulator.access")
+    server = make_emulator(auth=False, faults="503=1.0,slow=1.0:0.01", seed=3)
+    with httpx.Client(base_url=server.endpoint, timeout=10) as client:
+        assert client.get("/listSessions", params={"api-version": NEW}).status_code == 503
+    (line,) = access_lines(caplog)
+    assert (line["status"], line["fault"]) == (503, "slow 0.01 s, 503")
+    assert "outcome" not in line

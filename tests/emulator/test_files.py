@@ -211,8 +211,22 @@ async def test_symlinks_made_in_the_session_cannot_reach_host_files(
     ):
         assert response.status_code == 400
         assert b"root:" not in response.content
-    alias = await raw.get("/files/alias.txt/content", params=params(ident))
-    assert alias.content == b"ok"
+    # Not even a link that stays inside is followed: links are neither served nor listed.
+    for response in (
+        await raw.get("/files/alias.txt/content", params=params(ident)),
+        await raw.get("/files/alias.txt", params=params(ident)),
+        await raw.get("/files/passwd", params=params(ident)),
+        await raw.get("/files/content/alias.txt", params=params(ident, OLD)),
+    ):
+        assert response.status_code == 400, response.text
+        assert "is a symbolic link" in response.json()["error"]["message"]
+    for path, link in (("etc", "etc"), ("root/etc", "root")):
+        through = await raw.get("/files", params=params(ident, path=path))
+        assert f"'{link}' in the path is a symbolic link" in through.json()["error"]["message"]
+    listing = await raw.get("/files", params=params(ident, recursive="true"))
+    assert [entry["name"] for entry in listing.json()["value"]] == ["inside.txt"]
+    legacy = await raw.get("/files", params=params(ident, OLD))
+    assert [item["properties"]["filename"] for item in legacy.json()["value"]] == ["inside.txt"]
     # Deleting the link removes the link, never its target.
     assert (await raw.delete("/files/passwd", params=params(ident))).status_code == 204
     assert Path("/etc/passwd").exists()

@@ -11,13 +11,9 @@ import httpx
 import pytest
 
 from dstui.emulator import EmulatorServer
-from dstui.emulator.sandbox import bwrap_works
 from tests.emulator.conftest import execute_raw
 
 MakeEmulator = Callable[..., EmulatorServer]
-needs_bwrap = pytest.mark.skipif(
-    not bwrap_works(), reason="bubblewrap is not installed or cannot create namespaces here"
-)
 
 
 async def run(client: httpx.AsyncClient, identifier: str, code: str) -> object:
@@ -36,7 +32,7 @@ def probe_connect(port: int) -> str:
     )
 
 
-@needs_bwrap
+@pytest.mark.sandbox
 async def test_sessions_cannot_see_each_other_or_the_host(
     emulator: EmulatorServer, raw: httpx.AsyncClient, ident: str, tmp_path: Path
 ) -> None:
@@ -68,7 +64,7 @@ async def test_sessions_cannot_see_each_other_or_the_host(
     assert hidden == ""
 
 
-@needs_bwrap
+@pytest.mark.sandbox
 async def test_own_pid_namespace_and_environment(raw: httpx.AsyncClient, ident: str) -> None:
     inside = await run(
         raw,
@@ -80,7 +76,7 @@ async def test_own_pid_namespace_and_environment(raw: httpx.AsyncClient, ident: 
     assert str(os.getpid()) not in str(await run(raw, ident, "sorted(os.listdir('/proc'))"))
 
 
-@needs_bwrap
+@pytest.mark.sandbox
 async def test_no_network_without_egress(
     emulator: EmulatorServer, raw: httpx.AsyncClient, ident: str
 ) -> None:
@@ -90,7 +86,7 @@ async def test_no_network_without_egress(
     assert outcome != "connected"
 
 
-@needs_bwrap
+@pytest.mark.sandbox
 async def test_egress_gives_network(make_emulator: MakeEmulator, ident: str) -> None:
     server = make_emulator(egress=True, auth=False)
     port = httpx.URL(server.endpoint).port
@@ -99,7 +95,7 @@ async def test_egress_gives_network(make_emulator: MakeEmulator, ident: str) -> 
         assert await run(client, ident, probe_connect(port)) == "connected"
 
 
-@needs_bwrap
+@pytest.mark.sandbox
 def test_bwrap_mode_is_enforced(make_emulator: MakeEmulator) -> None:
     assert make_emulator(sandbox="bwrap").sandbox == "bwrap"
 

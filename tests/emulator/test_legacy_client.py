@@ -10,13 +10,17 @@ import pytest
 from dstui.api import ExecutionStatus, NotFoundError, SessionsClient, StaticTokenProvider
 from dstui.emulator import EmulatorServer
 from tests.emulator.conftest import OLD
+from tests.emulator_fixtures import retry_without_waiting
 
 
 @pytest.fixture
 async def old_client(emulator: EmulatorServer) -> AsyncIterator[SessionsClient]:
     assert emulator.token is not None
     async with SessionsClient(
-        emulator.endpoint, api_version=OLD, auth=StaticTokenProvider(emulator.token)
+        emulator.endpoint,
+        api_version=OLD,
+        auth=StaticTokenProvider(emulator.token),
+        retry=retry_without_waiting(),
     ) as client:
         yield client
 

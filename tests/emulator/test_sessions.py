@@ -19,6 +19,7 @@ from dstui.api import (
 from dstui.api.constants import SESSIONS_PAGE_SIZE
 from dstui.emulator import EmulatorServer
 from tests.emulator.conftest import NEW, auth_headers, execute_raw
+from tests.emulator_fixtures import retry_without_waiting
 
 MakeEmulator = Callable[..., EmulatorServer]
 
@@ -43,17 +44,33 @@ async def test_first_request_creates_the_session(
 async def test_management_reads_do_not_extend_the_cooldown(
     raw: httpx.AsyncClient, ident: str
 ) -> None:
+    async def peek() -> dict[str, str]:
+        """`.management/getSession` and the list only read; GET /session touches (below)."""
+        params = {"api-version": NEW, "identifier": ident}
+        return (await raw.post("/.management/getSession", params=params)).json()
+
     await raw.get("/files", params={"api-version": NEW, "identifier": ident})
-    before = (await raw.get("/session", params={"api-version": NEW, "identifier": ident})).json()
+    before = await peek()
     await asyncio.sleep(0.05)
-    await raw.post("/.management/getSession", params={"api-version": NEW, "identifier": ident})
     await raw.get("/listSessions", params={"api-version": NEW})
-    after = (await raw.get("/session", params={"api-version": NEW, "identifier": ident})).json()
+    after = await peek()
     assert after["lastAccessedAt"] == before["lastAccessedAt"]
     await raw.get("/files", params={"api-version": NEW, "identifier": ident})
-    touched = (await raw.get("/session", params={"api-version": NEW, "identifier": ident})).json()
+    touched = await peek()
     assert touched["lastAccessedAt"] > before["lastAccessedAt"]
-    assert touched["expireAt"] > before["expireAt"]
+    assert touched["expiresAt"] > before["expiresAt"]
+
+
+async def test_get_session_resets_the_cooldown_like_every_data_plane_request(
+    raw: httpx.AsyncClient, ident: str
+) -> None:
+    params = {"api-version": NEW, "identifier": ident}
+    await raw.get("/files", params=params)
+    before = (await raw.post("/.management/getSession", params=params)).json()
+    await asyncio.sleep(0.05)
+    fetched = (await raw.get("/session", params=params)).json()
+    assert fetched["lastAccessedAt"] > before["lastAccessedAt"]
+    assert fetched["expireAt"] > before["expiresAt"]
 
 
 async def test_session_shapes_on_the_wire(raw: httpx.AsyncClient, ident: str) -> None:
@@ -180,7 +197,9 @@ async def test_pages_of_300_with_next_links(make_emulator: MakeEmulator) -> None
         assert managed["nextLink"].endswith(f"/.management/listSessions?skip={SESSIONS_PAGE_SIZE}")
         rest = (await client.post(f"{managed['nextLink']}&api-version={NEW}")).json()
         assert rest["count"] == 20 and rest["nextLink"] is None
-    async with SessionsClient(server.endpoint, auth=None) as sessions_client:
+    async with SessionsClient(
+        server.endpoint, auth=None, retry=retry_without_waiting()
+    ) as sessions_client:
         assert len(await sessions_client.list_sessions()) == total
         assert len(await sessions_client.list_sessions(management=True)) == total
 
