@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
+import io
+import json
 import os
+import signal
 import sys
 import traceback
 import warnings
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,18 +29,22 @@ from dstui.api.constants import (
     DEFAULT_API_VERSION,
     DEFAULT_EXECUTION_TIMEOUT_S,
     MAX_EXECUTION_TIMEOUT_S,
+    MAX_UPLOAD_BYTES,
     MIN_EXECUTION_TIMEOUT_S,
 )
-from dstui.api.errors import DynamicSessionsError, redact
-from dstui.commands import execute, files, pool, sessions, settings
+from dstui.api.errors import DynamicSessionsError, safe_text
+from dstui.api.validation import timeout_problem
 from dstui.commands.context import ClientFactory, CommandEnv, CommandError
 from dstui.commands.logs import diagnostics
-from dstui.config import AUTH_KINDS, CA_FILE_ENV_VAR, TOKEN_ENV_VAR, ConfigError
+from dstui.common.auth_kinds import AUTH_KINDS
+from dstui.common.units import format_bytes
+from dstui.config import CA_FILE_ENV_VAR, TOKEN_ENV_VAR, ConfigError
 
 Handler = Callable[[CommandEnv], Coroutine[Any, Any, int]]
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool cut off by `| head`
 
 _LIFETIME_NOTE = (
@@ -63,10 +74,9 @@ def _whole_number(text: str, what: str = "a whole number") -> int:
 
 def _timeout(text: str) -> int:
     value = _whole_number(text, "a whole number of seconds")
-    if not MIN_EXECUTION_TIMEOUT_S <= value <= MAX_EXECUTION_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(
-            f"must be {MIN_EXECUTION_TIMEOUT_S}-{MAX_EXECUTION_TIMEOUT_S} seconds"
-        )
+    problem = timeout_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
@@ -117,6 +127,16 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
+    parser = _root_parser(common)
+    cli = _Commands(
+        parser.add_subparsers(title="commands", dest="command", metavar="COMMAND"), common
+    )
+    for add_commands in COMMAND_GROUPS:
+        add_commands(cli)
+    return parser
+
+
+def _root_parser(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dstui",
         description="Explore Azure Container Apps dynamic sessions. Without a command, opens "
@@ -134,20 +154,47 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("--read-only", action="store_true", help="disable every change")
     tui.add_argument("--theme", metavar="NAME", help="colour theme")
     tui.add_argument("--demo", action="store_true", help="a deterministic fake pool")
+    return parser
 
-    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
 
-    def command_group(
-        name: str, summary: str, description: str | None = None
-    ) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+Subcommands = argparse._SubParsersAction  # what add_subparsers returns
+
+
+@dataclass(frozen=True)
+class LazyHandler:
+    """A command's handler, imported from dstui.commands only when that command runs: the TUI
+    and the other commands never load it."""
+
+    module: str
+    name: str
+
+    def resolve(self) -> Handler:
+        handler: Handler = getattr(import_module(f"dstui.commands.{self.module}"), self.name)
+        return handler
+
+    def __call__(self, env: CommandEnv) -> Coroutine[Any, Any, int]:
+        return self.resolve()(env)
+
+
+@dataclass(frozen=True)
+class _Commands:
+    """Adds commands: `top` holds `dstui COMMAND`; each takes the common options."""
+
+    top: Subcommands[argparse.ArgumentParser]
+    common: argparse.ArgumentParser
+
+    def group(
+        self, name: str, summary: str, description: str | None = None
+    ) -> Subcommands[argparse.ArgumentParser]:
         """A command that takes an ACTION (`dstui sessions list`)."""
-        holder = commands.add_parser(name, help=summary, description=description)
+        holder = self.top.add_parser(name, help=summary, description=description)
         return holder.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def command(
-        group: argparse._SubParsersAction[argparse.ArgumentParser],
+        self,
+        group: Subcommands[argparse.ArgumentParser],
         name: str,
-        handler: Handler,
+        handler: LazyHandler,
         summary: str,
         details: str = "",
     ) -> argparse.ArgumentParser:
@@ -155,64 +202,91 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=f"{summary[0].upper()}{summary[1:]}. {details}".strip(),
-            parents=[common],
+            parents=[self.common],
             allow_abbrev=False,
         )
         sub.set_defaults(handler=handler)
         return sub
 
-    def identifier(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("identifier", metavar="ID", help="session identifier")
 
-    # sessions
-    group = command_group("sessions", "list, inspect, stop and delete sessions", _LIFETIME_NOTE)
-    sub = command(
+def _identifier(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("identifier", metavar="ID", help="session identifier")
+
+
+def _remote_path(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--path", default="", metavar="DIR", help="directory below /mnt/data (default: top)"
+    )
+
+
+def _listing(sub: argparse.ArgumentParser, lines: int) -> None:
+    sub.add_argument(
+        "-n",
+        "--lines",
+        type=_positive_int,
+        default=lines,
+        metavar="N",
+        help=f"how many of the newest exchanges (default {lines})",
+    )
+    sub.add_argument("--curl", type=_positive_int, metavar="N", help="print exchange N as curl")
+    sub.add_argument("--har", type=Path, metavar="FILE", help="write them as HAR 1.2 to FILE")
+    sub.add_argument(
+        "--show-identifiers", action="store_true", help="print session identifiers unmasked"
+    )
+
+
+def _add_sessions(cli: _Commands) -> None:
+    """`dstui sessions list|show|delete|stop`."""
+    group = cli.group("sessions", "list, inspect, stop and delete sessions", _LIFETIME_NOTE)
+    sub = cli.command(
         group,
         "list",
-        sessions.list_sessions,
+        LazyHandler("sessions", "list_sessions"),
         "list the pool's sessions",
         "Does not extend any session's life.",
     )
     sub.add_argument("--all", action="store_true", help="follow every page (default: first page)")
     sub.add_argument("--management", action="store_true", help="use POST /.management/listSessions")
-    sub = command(
+    sub = cli.command(
         group,
         "show",
-        sessions.show_session,
+        LazyHandler("sessions", "show_session"),
         "show one session",
         "Does not start a session; whether reading one counts as activity is up to the service "
         "(the local emulator does not count it).",
     )
-    identifier(sub)
+    _identifier(sub)
     sub.add_argument("--management", action="store_true", help="use POST /.management/getSession")
-    sub = command(
+    sub = cli.command(
         group,
         "delete",
-        sessions.delete_session,
+        LazyHandler("sessions", "delete_session"),
         "delete a session and its files",
         "Asks first on a terminal; without a terminal, --yes is required.",
     )
-    identifier(sub)
+    _identifier(sub)
     sub.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-    sub = command(
+    sub = cli.command(
         group,
         "stop",
-        sessions.stop_session,
+        LazyHandler("sessions", "stop_session"),
         "stop a session (custom-container pools)",
         "Uses POST /.management/stopSession; the session and its files are gone afterwards.",
     )
-    identifier(sub)
+    _identifier(sub)
 
-    # exec
-    sub = command(
-        commands,
+
+def _add_exec(cli: _Commands) -> None:
+    """`dstui exec ID CODE`."""
+    sub = cli.command(
+        cli.top,
         "exec",
-        execute.run_code,
+        LazyHandler("execute", "run_code"),
         "run code in a session",
         "Prints the code's stdout to stdout and its stderr to stderr, then the result value; "
         "exits 0 when the code succeeded and 1 when it failed. " + _LIFETIME_NOTE,
     )
-    identifier(sub)
+    _identifier(sub)
     sub.add_argument("code", metavar="CODE", nargs="?", help="code to run, or - to read stdin")
     sub.add_argument("-f", "--file", metavar="FILE", help="read the code from FILE (- is stdin)")
     sub.add_argument(
@@ -244,41 +318,44 @@ def build_parser() -> argparse.ArgumentParser:
         "with --json the image stays base64 in the output)",
     )
 
-    # files
-    group = command_group(
+
+def _add_files(cli: _Commands) -> None:
+    """`dstui files ls|put|get|rm` under /mnt/data."""
+    group = cli.group(
         "files", "list, upload, download and delete files under /mnt/data", _LIFETIME_NOTE
     )
 
-    def remote_path(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--path", default="", metavar="DIR", help="directory below /mnt/data (default: top)"
-        )
-
-    sub = command(group, "ls", files.list_files, "list files", "Resets the session's cooldown.")
-    identifier(sub)
-    remote_path(sub)
+    sub = cli.command(
+        group,
+        "ls",
+        LazyHandler("files", "list_files"),
+        "list files",
+        "Resets the session's cooldown.",
+    )
+    _identifier(sub)
+    _remote_path(sub)
     sub.add_argument("-r", "--recursive", action="store_true", help="include subdirectories")
-    sub = command(
+    sub = cli.command(
         group,
         "put",
-        files.put_file,
+        LazyHandler("files", "put_file"),
         "upload a file",
-        "Streams from disk (128 MB limit). Resets the session's cooldown; an unknown "
-        "identifier starts a new session.",
+        f"Streams from disk ({format_bytes(MAX_UPLOAD_BYTES)} limit). Resets the session's "
+        "cooldown; an unknown identifier starts a new session.",
     )
-    identifier(sub)
+    _identifier(sub)
     sub.add_argument("local", metavar="LOCAL", help="local file to upload")
-    remote_path(sub)
+    _remote_path(sub)
     sub.add_argument("--name", metavar="NAME", help="remote file name (default: LOCAL's name)")
-    sub = command(
+    sub = cli.command(
         group,
         "get",
-        files.get_file,
+        LazyHandler("files", "get_file"),
         "download a file",
         "Writes to a temporary file and renames it, so no partial file is left behind. "
         "Resets the session's cooldown.",
     )
-    identifier(sub)
+    _identifier(sub)
     sub.add_argument("name", metavar="NAME", help="remote file name")
     sub.add_argument(
         "-o",
@@ -286,55 +363,135 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DEST",
         help="local file or existing folder (default: NAME in the current folder)",
     )
-    remote_path(sub)
+    _remote_path(sub)
     sub.add_argument("--force", action="store_true", help="overwrite an existing local file")
-    sub = command(group, "rm", files.remove_file, "delete a file", "Resets the session's cooldown.")
-    identifier(sub)
+    sub = cli.command(
+        group,
+        "rm",
+        LazyHandler("files", "remove_file"),
+        "delete a file",
+        "Resets the session's cooldown.",
+    )
+    _identifier(sub)
     sub.add_argument("name", metavar="NAME", help="remote file name")
-    remote_path(sub)
+    _remote_path(sub)
 
-    # pool, new-id, config
-    command(
-        command_group("pool", "pool-wide information"),
+
+def _add_pool_and_config(cli: _Commands) -> None:
+    """`dstui pool metadata`, `dstui new-id` and `dstui config path|show|validate`."""
+    cli.command(
+        cli.group("pool", "pool-wide information"),
         "metadata",
-        pool.show_metadata,
+        LazyHandler("pool", "show_metadata"),
         "show runtimes, packages and kernel of the pool",
         "Does not touch any session.",
     )
-    command(
-        commands,
+    cli.command(
+        cli.top,
         "new-id",
-        pool.print_new_identifier,
+        LazyHandler("pool", "print_new_identifier"),
         "print a fresh random session identifier",
         "Nothing is sent; the session starts with the first call that uses the identifier.",
     )
-    group = command_group("config", "where settings live and what they say")
-    command(group, "path", settings.show_path, "print the config file path")
-    command(
+    group = cli.group("config", "where settings live and what they say")
+    cli.command(group, "path", LazyHandler("settings", "show_path"), "print the config file path")
+    cli.command(
         group,
         "show",
-        settings.show_settings,
+        LazyHandler("settings", "show_settings"),
         "print the resolved settings",
         "Secrets are never shown, only whether DSTUI_TOKEN is set.",
     )
+    cli.command(
+        group,
+        "validate",
+        LazyHandler("settings", "validate_config"),
+        "check the config file",
+        "Names the file, the key and what it must hold for each problem; exits 2 on any. "
+        "Binding ids in [tui.keymap] are checked when the explorer starts.",
+    )
 
-    # Everything after `emulator` goes to dstui.emulator.main, including --help.
-    commands.add_parser(
+
+def _add_traffic(cli: _Commands) -> None:
+    """`dstui log`, `dstui trace` and `dstui proxy`: the traffic dstui sent or relayed."""
+    sub = cli.command(
+        cli.top,
+        "log",
+        LazyHandler("traffic", "show_log"),
+        "show the requests dstui sent, from any earlier run",
+        "Kept under the data dir (readable by you only), bounded by size and age; the "
+        "Authorization header is never recorded. DSTUI_REQUEST_LOG=off stops recording. "
+        "--json prints one JSON object a line.",
+    )
+    _listing(sub, 20)
+    sub = cli.command(
+        cli.top,
+        "trace",
+        LazyHandler("traffic", "show_trace"),
+        "print the traffic a `dstui proxy` or an emulator recorded",
+        "--json prints one JSON object a line; --follow keeps printing new exchanges until "
+        "Ctrl-C. Statuses filter as 404, 4xx or failed (no answer, or 400 and above).",
+    )
+    sub.add_argument(
+        "--record", type=Path, metavar="PATH", help="the recording (default: the data dir's)"
+    )
+    sub.add_argument("--identifier", metavar="ID", help="only this session")
+    sub.add_argument("--operation", metavar="NAME", help="only this operation, e.g. execute")
+    sub.add_argument("--status", metavar="STATUS", help="only this status: 200, 4xx, failed")
+    sub.add_argument("--follow", action="store_true", help="print new exchanges as they come")
+    _listing(sub, 50)
+    sub = cli.command(
+        cli.top,
+        "proxy",
+        LazyHandler("proxy", "run_proxy"),
+        "run a recording proxy in front of a pool endpoint",
+        "Point an agent's POOL_MANAGEMENT_ENDPOINT at it; requests and answers pass unchanged "
+        "and each exchange is recorded (see `dstui trace`). Binds loopback. With --auth the "
+        "proxy attaches its own credential upstream and requires the token it prints.",
+    )
+    sub.add_argument(
+        "--upstream", metavar="URL", help="pool management endpoint (default: --endpoint)"
+    )
+    sub.add_argument("--port", type=int, default=0, help="local port (default: a free one)")
+    sub.add_argument("--tls", action="store_true", help="serve https with a generated CA")
+    sub.add_argument(
+        "--record", type=Path, metavar="PATH", help="the recording (default: the data dir's)"
+    )
+    sub.add_argument("--no-record", action="store_true", help="forward only")
+
+
+def _add_emulator(cli: _Commands) -> None:
+    """`dstui emulator ...`: everything after the word goes to dstui.emulator.main."""
+    cli.top.add_parser(
         "emulator", help="run a local pool emulator (see `dstui emulator --help`)", add_help=False
     )
-    return parser
+
+
+COMMAND_GROUPS = (
+    _add_sessions,
+    _add_exec,
+    _add_files,
+    _add_pool_and_config,
+    _add_traffic,
+    _add_emulator,
+)
 
 
 def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Entry point of the `dstui` command; returns the process exit code."""
     parser = build_parser()
+    arguments = sys.argv[1:] if argv is None else argv
+    usage = io.StringIO()
     try:
-        args, extras = parser.parse_known_args(argv)
-        _take_late_code(args, extras)
-        if extras and args.command != "emulator":
-            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        with contextlib.redirect_stderr(usage):
+            args, extras = parser.parse_known_args(arguments)
+            _take_late_code(args, extras)
+            if extras and args.command != "emulator":
+                parser.error(f"unrecognized arguments: {' '.join(extras)}")
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
-        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        _usage_error(usage.getvalue(), as_json=code != 0 and _wants_json(arguments))
+        return code
 
     env = CommandEnv(args, client_factory=client_factory)
     verbose = bool(getattr(args, "verbose", False))
@@ -349,7 +506,62 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
     with diagnostics(env.stderr, verbose=verbose, secrets=secrets), warnings.catch_warnings():
         # The client logs its warnings too; Python's own warning lines would repeat them.
         warnings.simplefilter("ignore")
-        return _guarded(env, partial(asyncio.run, handler(env)), verbose=verbose)
+        command = _ended_cleanly_by_sigterm(env, handler(env))
+        return _guarded(env, partial(asyncio.run, command), verbose=verbose)
+
+
+async def _ended_cleanly_by_sigterm(env: CommandEnv, command: Coroutine[Any, Any, int]) -> int:
+    """SIGTERM (from `timeout`, a supervisor, `kill`) ends a command as Ctrl-C does: it is
+    cancelled, so its clean-up runs and no partial download is left behind."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        return await command
+    try:
+        return await command
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        env.note("terminated")
+        return EXIT_TERMINATED
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+def local_file_problem(exc: OSError, limit: int = 120) -> str:
+    """`<file>: <reason>`, the file name shortened: it may be as long as the system refused."""
+    name = os.fsdecode(exc.filename) if exc.filename is not None else ""
+    if len(name) > limit:
+        name = name[: limit - 1] + "…"
+    reason = exc.strerror or type(exc).__name__
+    return f"{name}: {reason}" if name else reason
+
+
+def _wants_json(arguments: list[str]) -> bool:
+    """--json was asked for, as far as arguments that did not parse tell (not after `--`, and
+    not as the code of `exec`)."""
+    head = arguments[: arguments.index("--")] if "--" in arguments else arguments
+    return "--json" in head and "emulator" not in head
+
+
+def _usage_error(text: str, *, as_json: bool) -> None:
+    """argparse's usage message, or with --json only its last line, as a JSON error."""
+    if not as_json:
+        sys.stderr.write(text)
+        return
+    last = (text.strip().splitlines() or ["invalid arguments"])[-1]
+    message = last.split(": error: ", 1)[-1]
+    _report_json(sys.stderr, message, "see --help for the accepted arguments")
 
 
 def _take_late_code(args: argparse.Namespace, extras: list[str]) -> None:
@@ -362,7 +574,9 @@ def _take_late_code(args: argparse.Namespace, extras: list[str]) -> None:
 
 
 def _guarded(env: CommandEnv, run: Callable[[], int], *, verbose: bool) -> int:
-    """Run a command; every failure becomes a short message on stderr and exit code 2."""
+    """Run a command; every failure becomes a short message on stderr (a JSON object with
+    --json) and exit code 2."""
+    report = partial(_report_json if env.json else _report, env.stderr)
     try:
         return run()
     except KeyboardInterrupt:
@@ -373,15 +587,17 @@ def _guarded(env: CommandEnv, run: Callable[[], int], *, verbose: bool) -> int:
         _discard_further_output(env.stdout)
         return EXIT_BROKEN_PIPE
     except DynamicSessionsError as exc:
-        _report(env.stderr, exc.message, exc.hint, _error_ids(exc))
+        report(exc.message, exc.hint, error=exc)
     except (CommandError, ConfigError) as exc:
-        _report(env.stderr, exc.message, exc.hint)
+        report(exc.message, exc.hint)
+    except OSError as exc:  # a local file the system refuses (name too long, no permission)
+        report(local_file_problem(exc), "Check the local path.")
     except Exception as exc:
         if verbose:
-            env.stderr.write(redact("".join(traceback.format_exception(exc))))
+            env.stderr.write(safe_text("".join(traceback.format_exception(exc))))
         first_line = (str(exc).splitlines() or [""])[0]
-        _report(env.stderr, f"unexpected {type(exc).__name__}: {first_line}".rstrip(": "))
-        if not verbose:
+        report(f"unexpected {type(exc).__name__}: {first_line}".rstrip(": "))
+        if not verbose and not env.json:
             env.note("run with --verbose for details")
     return EXIT_ERROR
 
@@ -399,12 +615,34 @@ def _discard_further_output(stream: TextIO) -> None:
         os.close(devnull)
 
 
-def _report(stream: TextIO, message: str, hint: str = "", ids: str = "") -> None:
-    stream.write(f"error: {message}\n")
+def _report(
+    stream: TextIO, message: str, hint: str = "", *, error: DynamicSessionsError | None = None
+) -> None:
+    # Tokens are redacted and control characters escaped once more at the last moment: a
+    # message may have been built before a token was known.
+    stream.write(f"error: {safe_text(message)}\n")
+    ids = _error_ids(error) if error is not None else ""
     if ids:
         stream.write(f"{ids}\n")
     if hint:
-        stream.write(f"hint: {hint}\n")
+        stream.write(f"hint: {safe_text(hint)}\n")
+    stream.flush()
+
+
+def _report_json(
+    stream: TextIO, message: str, hint: str = "", *, error: DynamicSessionsError | None = None
+) -> None:
+    """`{"error": {...}}` on one line; the keys are always present, null when unknown."""
+    fields = {
+        "status": error.status if error is not None else None,
+        "code": error.code if error is not None else None,
+        "message": safe_text(message),
+        "hint": safe_text(hint) if hint else None,
+        "request_id": error.request_id if error is not None else None,
+        "operation_id": error.operation_id if error is not None else None,
+        "type": type(error).__name__ if error is not None else None,
+    }
+    stream.write(json.dumps({"error": fields}, ensure_ascii=False) + "\n")
     stream.flush()
 
 
@@ -424,6 +662,7 @@ def _run_emulator(argv: list[str]) -> int:
 
 
 def _run_tui(env: CommandEnv) -> int:
+    _import_the_tui()
     from dstui.tui import run
     from dstui.tui.options import TuiOptions
 
@@ -437,6 +676,19 @@ def _run_tui(env: CommandEnv) -> int:
         demo=args.demo,
     )
     return run(options)
+
+
+def _import_the_tui() -> None:
+    """Import the app with the cyclic collector off: start-up makes only long-lived objects
+    (modules, classes, styles), and collecting while importing them costs about a tenth of the
+    imports' CPU time. What start-up made is then frozen, so later collections skip it."""
+    gc.disable()
+    try:
+        import dstui.tui.app
+        import dstui.tui.startup  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 if __name__ == "__main__":

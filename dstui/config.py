@@ -16,25 +16,27 @@ ca_file = "~/emulator-ca.pem"   # trust this CA (e.g. `dstui emulator --tls`), n
 theme = "dstui-dark"
 auto_refresh_s = 0
 download_dir = "~/Downloads/dstui"
-keymap = { refresh = "f5" }
+keymap = { delete-session = "ctrl+x" }   # binding id -> keys (see the README)
 ```
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+import msgspec
 
 from dstui import paths
 from dstui.api.constants import DEFAULT_API_VERSION
 from dstui.api.validation import is_loopback_endpoint
-
-AUTH_KINDS = ("default", "cli", "device-code", "managed-identity", "token", "none")
+from dstui.common.auth_kinds import AUTH_KINDS, AuthKind
 
 # Checked in this order; the first one set wins (after --endpoint).
 ENDPOINT_ENV_VARS = ("DSTUI_ENDPOINT", "POOL_MANAGEMENT_ENDPOINT", "ACA_POOL_MANAGEMENT_ENDPOINT")
@@ -43,9 +45,6 @@ TOKEN_ENV_VAR = "DSTUI_TOKEN"
 TOKEN_FILE_ENV_VAR = "DSTUI_TOKEN_FILE"
 CA_FILE_ENV_VAR = "DSTUI_CA_FILE"
 
-_PROFILE_KEYS = frozenset({"endpoint", "api_version", "auth", "token_file", "ca_file"})
-_TUI_KEYS = frozenset({"theme", "auto_refresh_s", "download_dir", "keymap"})
-_TOP_KEYS = frozenset({"default_profile", "profiles", "tui"})
 _SECRET_KEYS = frozenset({"token", "access_token", "password", "secret", "client_secret"})
 
 
@@ -87,6 +86,9 @@ class TuiSettings:
     auto_refresh_s: float = 0.0
     download_dir: Path = field(default_factory=paths.default_download_dir)
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Where each keymap entry was written (1-based line), so a bad one can be pointed at.
+    keymap_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    source: Path | None = None  # the config file these settings came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,101 +129,174 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         raise ConfigError(config_path, None, f"cannot read: {exc.strerror or exc}") from exc
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        document = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(config_path, None, "not UTF-8 text") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(config_path, None, f"invalid TOML: {exc}") from exc
-    return _parse_document(config_path, document)
+    config = _parse_document(config_path, document)
+    tui = config.tui
+    lines = MappingProxyType(_keymap_lines(text, tui.keymap))
+    return replace(config, tui=replace(tui, keymap_lines=lines, source=config_path))
+
+
+def _keymap_lines(text: str, keymap: Mapping[str, str]) -> dict[str, int]:
+    """The line of each keymap entry: in a `[tui.keymap]` table, else in an inline table."""
+    found: dict[str, int] = {}
+    section = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[] \t").replace('"', "").replace(" ", "")
+            continue
+        for binding_id in keymap:
+            if binding_id in found:
+                continue
+            key = re.escape(binding_id)
+            in_table = section == "tui.keymap" and re.match(rf"[\"']?{key}[\"']?\s*=", stripped)
+            inline = section == "tui" and re.search(rf"\bkeymap\s*=.*[{{,]\s*[\"']?{key}\b", line)
+            if in_table or inline:
+                found[binding_id] = number
+    return found
+
+
+# What the file may hold. Paths stay strings here: they are resolved against the file's folder.
+_NonEmptyText = Annotated[str, msgspec.Meta(pattern=r"\S")]
+
+
+class _ProfileFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    endpoint: _NonEmptyText | None = None
+    api_version: _NonEmptyText | None = None
+    auth: AuthKind | None = None
+    token_file: _NonEmptyText | None = None
+    ca_file: _NonEmptyText | None = None
+
+
+class _TuiFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    theme: _NonEmptyText | None = None
+    auto_refresh_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    download_dir: _NonEmptyText | None = None
+    # Entries are checked one by one, so that an error can name the binding id.
+    keymap: dict[str, Any] = {}
+
+
+class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    default_profile: _NonEmptyText | None = None
+    # Profiles are checked one by one, so that an error can name the profile.
+    profiles: dict[str, Any] = {}
+    tui: _TuiFile = _TuiFile()
+
+
+_T = TypeVar("_T")
+_KeyName = Annotated[str, msgspec.Meta(min_length=1)]
+
+# What a key must hold, in words, by the last part of its name: tables say "a table", a
+# keymap entry "a key name", anything else not named here "a non-empty string".
+_EXPECTED = {
+    "auth": f"one of {', '.join(AUTH_KINDS)}",
+    "auto_refresh_s": "a number of seconds >= 0",
+}
+_TOML_TYPES = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "str": "a string",
+    "array": "an array",
+    "object": "a table",
+}
+_AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+_GOT = re.compile(r", got `(?P<got>[^`]+)`")
 
 
 def _parse_document(path: Path, document: dict[str, Any]) -> Config:
-    _reject_unknown(path, "", document, _TOP_KEYS)
-    profiles_table = _table(path, "profiles", document.get("profiles", {}))
-    profiles: dict[str, Profile] = {}
-    for name, body in profiles_table.items():
-        profiles[name] = _parse_profile(path, name, _table(path, f"profiles.{name}", body))
-    default_profile = _optional_str(path, "default_profile", document.get("default_profile"))
+    parsed = _convert(path, "", document, _ConfigFile)
+    profiles = {name: _parse_profile(path, name, body) for name, body in parsed.profiles.items()}
+    default_profile = _stripped(parsed.default_profile)
     if default_profile is not None and default_profile not in profiles:
         raise ConfigError(path, "default_profile", f"no profile named {default_profile!r}")
-    tui = _parse_tui(path, _table(path, "tui", document.get("tui", {})))
     return Config(
         path=path,
         exists=True,
         default_profile=default_profile,
         profiles=MappingProxyType(profiles),
-        tui=tui,
+        tui=_parse_tui(path, parsed.tui),
     )
 
 
-def _parse_profile(path: Path, name: str, body: dict[str, Any]) -> Profile:
+def _parse_profile(path: Path, name: str, body: Any) -> Profile:
     prefix = f"profiles.{name}"
-    for key in body:
+    for key in body if isinstance(body, dict) else ():
         if key in _SECRET_KEYS:
             raise ConfigError(
                 path,
                 f"{prefix}.{key}",
                 "secrets are not read from the config file; use token_file or DSTUI_TOKEN",
             )
-    _reject_unknown(path, prefix, body, _PROFILE_KEYS)
-    auth = _optional_str(path, f"{prefix}.auth", body.get("auth"))
-    if auth is not None and auth not in AUTH_KINDS:
-        raise ConfigError(path, f"{prefix}.auth", f"must be one of {', '.join(AUTH_KINDS)}")
-    token_file = _optional_str(path, f"{prefix}.token_file", body.get("token_file"))
-    ca_file = _optional_str(path, f"{prefix}.ca_file", body.get("ca_file"))
+    profile = _convert(path, prefix, body, _ProfileFile)
+    token_file = _stripped(profile.token_file)
+    ca_file = _stripped(profile.ca_file)
     return Profile(
         name=name,
-        endpoint=_optional_str(path, f"{prefix}.endpoint", body.get("endpoint")),
-        api_version=_optional_str(path, f"{prefix}.api_version", body.get("api_version")),
-        auth=auth,
+        endpoint=_stripped(profile.endpoint),
+        api_version=_stripped(profile.api_version),
+        auth=profile.auth,
         token_file=_relative_to(path, token_file) if token_file else None,
         ca_file=_relative_to(path, ca_file) if ca_file else None,
     )
 
 
-def _parse_tui(path: Path, body: dict[str, Any]) -> TuiSettings:
-    _reject_unknown(path, "tui", body, _TUI_KEYS)
-    refresh = body.get("auto_refresh_s", 0)
-    if isinstance(refresh, bool) or not isinstance(refresh, int | float) or refresh < 0:
-        raise ConfigError(path, "tui.auto_refresh_s", "must be a number of seconds >= 0")
-    keymap = _table(path, "tui.keymap", body.get("keymap", {}))
-    for action, key in keymap.items():
-        if not isinstance(key, str) or not key:
-            raise ConfigError(path, f"tui.keymap.{action}", "must be a key name (a string)")
-    download_dir = _optional_str(path, "tui.download_dir", body.get("download_dir"))
+def _parse_tui(path: Path, tui: _TuiFile) -> TuiSettings:
+    keymap = {
+        binding_id: _convert(path, f"tui.keymap.{binding_id}", key, _KeyName)
+        for binding_id, key in tui.keymap.items()
+    }
+    download_dir = _stripped(tui.download_dir)
     return TuiSettings(
-        theme=_optional_str(path, "tui.theme", body.get("theme")),
-        auto_refresh_s=float(refresh),
+        theme=_stripped(tui.theme),
+        auto_refresh_s=tui.auto_refresh_s,
         download_dir=(
             _relative_to(path, download_dir) if download_dir else paths.default_download_dir()
         ),
-        keymap=MappingProxyType(dict(keymap)),
+        keymap=MappingProxyType(keymap),
     )
 
 
-def _reject_unknown(
-    path: Path, prefix: str, body: Mapping[str, Any], known: frozenset[str]
-) -> None:
-    for key in body:
-        if key not in known:
-            full = f"{prefix}.{key}" if prefix else key
-            raise ConfigError(
-                path, full, f"unknown key (expected one of {', '.join(sorted(known))})"
-            )
+def _convert(path: Path, prefix: str, value: Any, shape: type[_T]) -> _T:
+    """`value` as `shape`, or a ConfigError naming the file, the key and what it must hold."""
+    try:
+        return msgspec.convert(value, shape)
+    except msgspec.ValidationError as exc:
+        raise _config_error(path, prefix, str(exc), shape) from None
 
 
-def _table(path: Path, key: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(path, key, "must be a table")
-    return value
+def _config_error(path: Path, prefix: str, detail: str, shape: type[Any]) -> ConfigError:
+    located = _AT_PATH.search(detail)
+    parts = [prefix] if prefix else []
+    if located:
+        parts += [part for part in located["path"].split(".") if part]
+    unknown = _UNKNOWN_FIELD.search(detail)
+    if unknown:
+        owner = _TuiFile if parts[-1:] == ["tui"] else shape
+        known = ", ".join(sorted(getattr(owner, "__struct_fields__", ())))
+        unknown_key = ".".join([*parts, unknown["name"]])
+        return ConfigError(path, unknown_key, f"unknown key (expected one of {known})")
+    key = ".".join(parts) or None
+    last = parts[-1] if parts else ""
+    if prefix.startswith("tui.keymap."):
+        expected = "a key name (a string)"
+    elif detail.startswith("Expected `object`"):
+        expected = "a table"
+    else:
+        expected = _EXPECTED.get(last, "a non-empty string")
+    got = _GOT.search(detail)
+    found = f" (found {_TOML_TYPES.get(got['got'], got['got'])})" if got else ""
+    return ConfigError(path, key, f"must be {expected}{found}")
 
 
-def _optional_str(path: Path, key: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(path, key, "must be a non-empty string")
-    return value.strip()
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if value is not None else None
 
 
 def _relative_to(config_path: Path, value: str) -> Path:
@@ -292,9 +367,10 @@ def resolve_connection(
         auth = _default_auth(endpoint, token_file, env)
     return Connection(
         endpoint=endpoint,
+        # A flag given empty is refused later like any other malformed version, not defaulted.
         api_version=api_version_flag
-        or (applied.api_version if applied else None)
-        or DEFAULT_API_VERSION,
+        if api_version_flag is not None
+        else (applied.api_version if applied else None) or DEFAULT_API_VERSION,
         auth=auth,
         token_file=token_file,
         source=source,

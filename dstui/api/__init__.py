@@ -26,6 +26,7 @@ from dstui.api.errors import (
     BadRequestError,
     DestinationExistsError,
     DynamicSessionsError,
+    EndlessPagingError,
     LocalFileError,
     MalformedResponseError,
     NotFoundError,
@@ -34,10 +35,14 @@ from dstui.api.errors import (
     RateLimitedError,
     RequestTimeoutError,
     RequestValidationError,
+    ResponseTooLargeError,
     ServerError,
     SessionNotFoundError,
+    StalledTransferError,
     TransportError,
+    UnexpectedStatusError,
 )
+from dstui.api.limits import ClientLimits
 from dstui.api.models import (
     Execution,
     ExecutionStatus,
@@ -49,8 +54,10 @@ from dstui.api.models import (
     Session,
     SessionPage,
 )
+from dstui.api.paging import PageGuard
 from dstui.api.protocol import PollCallback, ProgressCallback, SessionPoolAPI
 from dstui.api.retry import RetryPolicy
+from dstui.api.run_options import RunOptions
 from dstui.api.validation import (
     mask_identifier,
     new_identifier,
@@ -76,8 +83,10 @@ __all__ = [
     "AuthenticationError",
     "AzureCredentialTokenProvider",
     "BadRequestError",
+    "ClientLimits",
     "DestinationExistsError",
     "DynamicSessionsError",
+    "EndlessPagingError",
     "Execution",
     "ExecutionStatus",
     "ImageResult",
@@ -86,6 +95,7 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundError",
     "Package",
+    "PageGuard",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PollCallback",
@@ -95,16 +105,20 @@ __all__ = [
     "RemoteFile",
     "RequestTimeoutError",
     "RequestValidationError",
+    "ResponseTooLargeError",
     "RetryPolicy",
+    "RunOptions",
     "ServerError",
     "Session",
     "SessionNotFoundError",
     "SessionPage",
     "SessionPoolAPI",
     "SessionsClient",
+    "StalledTransferError",
     "StaticTokenProvider",
     "TokenProvider",
     "TransportError",
+    "UnexpectedStatusError",
     "make_token_provider",
     "mask_identifier",
     "new_identifier",

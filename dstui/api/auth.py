@@ -8,20 +8,24 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from dstui.api.constants import TOKEN_SCOPE
-from dstui.api.errors import AuthenticationError, RequestValidationError, redact
+from dstui.api.credential_hints import describe_credential_failure
+from dstui.api.errors import AuthenticationError, RequestValidationError, remember_secret
+from dstui.api.validation import expand_local_path
+from dstui.common.auth_kinds import AUTH_KINDS
 
 logger = logging.getLogger("dstui.api")
 
 REFRESH_MARGIN_S = 300.0
-AUTH_KINDS = ("default", "cli", "device-code", "managed-identity", "token", "none")
 # Claims that name a user in Entra ID access tokens, most specific first.
 USER_CLAIMS = ("upn", "preferred_username", "unique_name", "email")
 APP_CLAIMS = ("app_displayname", "appid", "azp")
 IDENTITY_MAX_CHARS = 80
+_QUIET = logging.NullHandler()
 
 
 @runtime_checkable
@@ -43,6 +47,7 @@ class StaticTokenProvider:
                 "--resource https://dynamicsessions.io --query accessToken -o tsv`.",
             )
         self._token = token
+        remember_secret(token)
 
     async def get_token(self) -> str:
         return self._token
@@ -66,13 +71,21 @@ class AzureCredentialTokenProvider:
 
     def __init__(
         self,
-        credential: SyncCredential,
+        credential: SyncCredential | None,
         *,
+        build_credential: Callable[[], SyncCredential] | None = None,
         scope: str = TOKEN_SCOPE,
         refresh_margin_s: float = REFRESH_MARGIN_S,
         clock: Callable[[], float] = time.time,
+        auth_kind: str = "default",
     ) -> None:
+        """Without a `credential`, `build_credential` makes one, in a thread, when the first
+        token is needed (azure.identity takes long to import)."""
+        if credential is None and build_credential is None:
+            raise ValueError("give a credential or a way to build one")
         self._credential = credential
+        self._build_credential = build_credential
+        self._auth_kind = auth_kind
         self._scope = scope
         self._margin = refresh_margin_s
         self._clock = clock
@@ -96,14 +109,17 @@ class AzureCredentialTokenProvider:
             if token is not None:
                 return token
             try:
+                if self._credential is None and self._build_credential is not None:
+                    self._credential = await asyncio.to_thread(self._build_credential)
+                assert self._credential is not None
                 access = await asyncio.to_thread(self._credential.get_token, self._scope)
             except Exception as exc:  # azure-identity raises many types; all mean "no token"
+                reason, hint = describe_credential_failure(self._auth_kind, exc)
                 raise AuthenticationError(
-                    f"could not get a token for {self._scope}: "
-                    f"{type(exc).__name__}: {redact(str(exc))[:500]}",
-                    hint="Sign in first (`az login`), or choose another --auth method.",
+                    f"could not get a token for {self._scope}: {reason}", hint=hint
                 ) from None
             self._token = str(access.token)
+            remember_secret(self._token)
             self._expires_on = float(access.expires_on)
             logger.debug("acquired a token valid for %.0f s", self._expires_on - self._clock())
             return self._token
@@ -113,7 +129,8 @@ class AzureCredentialTokenProvider:
         self._expires_on = 0.0
 
     def __repr__(self) -> str:
-        return f"AzureCredentialTokenProvider({type(self._credential).__name__})"
+        shown = type(self._credential).__name__ if self._credential else f"{self._auth_kind}, later"
+        return f"AzureCredentialTokenProvider({shown})"
 
 
 def token_identity(token: str) -> str | None:
@@ -145,7 +162,7 @@ def _printable(value: str) -> str:
 
 def read_token_file(path: Path) -> str:
     try:
-        return path.expanduser().read_text(encoding="utf-8").strip()
+        return expand_local_path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise RequestValidationError(
             f"cannot read the token file {path}: {exc.strerror or exc}",
@@ -173,16 +190,23 @@ def make_token_provider(
         raise RequestValidationError(
             f"unknown auth kind {kind!r}", hint=f"Choose one of: {', '.join(AUTH_KINDS)}."
         )
-    # azure.identity is slow to import; only the Entra kinds pay for it.
+    # azure.identity is slow to import: only the Entra kinds pay for it, and only once the
+    # first token is needed, in a thread, while the app draws its first frame.
+    return AzureCredentialTokenProvider(
+        None, build_credential=partial(_azure_credential, kind), auth_kind=kind
+    )
+
+
+def _azure_credential(kind: str) -> SyncCredential:
     import azure.identity as identity
 
-    credential: SyncCredential
+    # Its warnings dump the whole credential chain; dstui's own error names the credential to
+    # fix. Without a configured handler Python would print them raw (over the TUI, too).
+    logging.getLogger("azure.identity").addHandler(_QUIET)
     if kind == "cli":
-        credential = identity.AzureCliCredential()
-    elif kind == "device-code":
-        credential = identity.DeviceCodeCredential()
-    elif kind == "managed-identity":
-        credential = identity.ManagedIdentityCredential()
-    else:
-        credential = identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)
-    return AzureCredentialTokenProvider(credential)
+        return identity.AzureCliCredential()
+    if kind == "device-code":
+        return identity.DeviceCodeCredential()
+    if kind == "managed-identity":
+        return identity.ManagedIdentityCredential()
+    return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)

@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -15,7 +16,6 @@ import httpx
 from dstui.api.auth import TokenProvider, token_identity
 from dstui.api.constants import (
     DEFAULT_API_VERSION,
-    DEFAULT_EXECUTION_TIMEOUT_S,
     DEFAULT_OUTPUT_MAX_LENGTH,
     MAX_UPLOAD_BYTES,
     OPERATION_ID_HEADER,
@@ -27,7 +27,6 @@ from dstui.api.constants import (
 )
 from dstui.api.downloads import resolve_destination, write_atomically
 from dstui.api.errors import (
-    BadRequestError,
     DestinationExistsError,
     LocalFileError,
     MalformedResponseError,
@@ -35,6 +34,7 @@ from dstui.api.errors import (
     RequestTimeoutError,
     RequestValidationError,
 )
+from dstui.api.limits import DEFAULT_LIMITS, ClientLimits
 from dstui.api.links import join_path, quote_segment, resolve_link
 from dstui.api.models import (
     Execution,
@@ -45,17 +45,31 @@ from dstui.api.models import (
     parse_file_list,
     parse_uploaded_file,
 )
+from dstui.api.observer import ExchangeObserver
+from dstui.api.paging import PageGuard
 from dstui.api.protocol import PollCallback, ProgressCallback
-from dstui.api.requester import Call, Requester, decode_json, json_body
+from dstui.api.requester import (
+    Answer,
+    BodyFactory,
+    Call,
+    Fallback,
+    Requester,
+    decode_json,
+    json_body,
+)
 from dstui.api.retry import RetryPolicy
-from dstui.api.uploads import MultipartFileStream
+from dstui.api.run_options import DEFAULT_RUN, RunOptions
+from dstui.api.uploads import MultipartFileStream, has_unstated_size
 from dstui.api.validation import (
+    expand_local_path,
     is_loopback_endpoint,
     mask_identifier,
     normalize_endpoint,
     normalize_remote_path,
     validate_api_version,
+    validate_execution_id,
     validate_identifier,
+    validate_new_remote_name,
     validate_output_max_length,
     validate_remote_name,
     validate_timeout,
@@ -74,6 +88,21 @@ _POLL_MAX_S = 5.0
 _POLL_GRACE_S = 120.0
 # File bodies are fetched unencoded so Content-Length is the real size for progress.
 _RAW_BODY_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}
+# Success statuses the contract documents (or real gateways send) beyond a plain 200.
+_EXECUTION_STATUSES = frozenset({200, 202})
+_DELETE_STATUSES = frozenset({200, 202, 204})
+_UPLOAD_STATUSES = frozenset({200, 201})
+_STOP_STATUSES = frozenset({200, 204})
+_RUN_CHECK = (
+    "The code may already have run in the session (a gateway can fail after the session "
+    "started it). Check before running it again: list the session's files or run a harmless "
+    "probe, e.g. print a variable the code sets."
+)
+_UPLOAD_CHECK = (
+    "The file may have arrived anyway: list the session's files (the Files pane, or "
+    "`dstui files ls ID`) before uploading it again."
+)
+_STOP_CHECK = "Check the session (`dstui sessions show ID`) before repeating it."
 
 
 class SessionsClient:
@@ -83,6 +112,9 @@ class SessionsClient:
     2025-02-02-preview; with an older configured api-version they are sent with
     2025-10-02-preview (as LangChain does for delete). A 404 from delete_session is raised as
     NotFoundError: it may equally mean a wrong endpoint, so it is not silently ignored.
+
+    `limits` bounds what a server can make the client do (call deadline, JSON answer size,
+    transfer floor, paging); redirects and undocumented statuses are errors, never followed.
     """
 
     def __init__(
@@ -96,6 +128,8 @@ class SessionsClient:
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: bool | str = True,
+        limits: ClientLimits = DEFAULT_LIMITS,
+        observer: ExchangeObserver | None = None,
     ) -> None:
         self._endpoint = normalize_endpoint(endpoint)
         self._api_version = validate_api_version(api_version)
@@ -123,7 +157,11 @@ class SessionsClient:
             timeout=timeout,
             transport=transport,
             verify=verify,
+            limits=limits,
+            observer=observer,
+            plain_http=httpx.URL(self._endpoint).scheme == "http",
         )
+        self.limits = limits
 
     @property
     def endpoint(self) -> str:
@@ -188,16 +226,16 @@ class SessionsClient:
     async def iter_session_pages(
         self, *, skip: int = 0, management: bool = False
     ) -> AsyncIterator[SessionPage]:
-        """Pages in order, following nextLink; a UI can stop after any page."""
+        """Pages in order, following nextLink; a UI can stop after any page. A repeated link
+        or a passed paging bound (see ClientLimits) raises EndlessPagingError."""
+        guard = PageGuard("list sessions", self.limits)
         page = await self.list_sessions_page(skip=skip, management=management)
         yield page
-        seen: set[str] = set()
+        guard.received(len(page.sessions), page.next_link)
         while page.next_link:
-            if page.next_link in seen:
-                raise MalformedResponseError("the session list's nextLink repeats itself")
-            seen.add(page.next_link)
             page = await self.list_sessions_page(page.next_link, management=management)
             yield page
+            guard.received(len(page.sessions), page.next_link)
 
     async def list_sessions_page(
         self, next_link: str | None = None, *, skip: int = 0, management: bool = False
@@ -211,8 +249,8 @@ class SessionsClient:
         else:
             url = self._url(path, {"skip": str(skip) if skip else None}, version=version)
         call = Call("POST" if management else "GET", url, what="list sessions", idempotent=True)
-        response = await self._http.send(call)
-        return SessionPage.from_bytes(response.content)
+        answer = await self._http.send(call)
+        return SessionPage.from_bytes(answer.content)
 
     async def list_sessions(self, *, management: bool = False) -> list[Session]:
         sessions: list[Session] = []
@@ -234,7 +272,14 @@ class SessionsClient:
         identifier = validate_identifier(identifier)
         url = self._session_url("session", identifier, version=self._management_version)
         await self._http.send(
-            Call("DELETE", url, what="delete session", idempotent=True, identifier=identifier)
+            Call(
+                "DELETE",
+                url,
+                what="delete session",
+                idempotent=True,
+                identifier=identifier,
+                expected=_DELETE_STATUSES,
+            )
         )
         logger.info("deleted session %s", mask_identifier(identifier))
 
@@ -245,7 +290,15 @@ class SessionsClient:
             ".management/stopSession", identifier, version=self._management_version
         )
         response = await self._http.send(
-            Call("POST", url, what="stop session", idempotent=False, identifier=identifier)
+            Call(
+                "POST",
+                url,
+                what="stop session",
+                idempotent=False,
+                identifier=identifier,
+                expected=_STOP_STATUSES,
+                check_effect=_STOP_CHECK,
+            )
         )
         text = response.text.strip()
         if text.startswith('"'):  # some gateways JSON-encode the plain string
@@ -270,118 +323,92 @@ class SessionsClient:
             return DEFAULT_OUTPUT_MAX_LENGTH
         return output_max_length
 
-    def _execution_body(
-        self,
-        code: str,
-        *,
-        timeout: int,
-        output_max_length: int | None,
-        asynchronous: bool,
-        jupyter_format: bool,
-        wrapped: bool,
-    ) -> dict[str, Any]:
+    def _execution_body(self, code: str, options: RunOptions, *, wrapped: bool) -> dict[str, Any]:
         if self.legacy:
             # The old shape documents lowercase enum values.
             body: dict[str, Any] = {
                 "codeInputType": "inline",
                 "executionType": "synchronous",
                 "code": code,
-                "timeoutInSeconds": timeout,
+                "timeoutInSeconds": options.timeout,
             }
         else:
             body = {
                 "codeInputType": "Inline",
-                "executionType": "Asynchronous" if asynchronous else "Synchronous",
+                "executionType": "Asynchronous" if options.asynchronous else "Synchronous",
                 "code": code,
-                "timeoutInSeconds": timeout,
+                "timeoutInSeconds": options.timeout,
             }
-            if output_max_length is not None and self._has_output_cap:
-                body["outputStreamsMaxLength"] = output_max_length
-            if jupyter_format:
+            if options.output_max_length is not None and self._has_output_cap:
+                body["outputStreamsMaxLength"] = options.output_max_length
+            if options.jupyter_format:
                 body["returnJupyterFormatExecutionResult"] = True
         return {"properties": body} if wrapped else body
 
     async def start_execution(
-        self,
-        identifier: str,
-        code: str,
-        *,
-        timeout: int = DEFAULT_EXECUTION_TIMEOUT_S,
-        output_max_length: int | None = None,
-        operation_id: str | None = None,
-        asynchronous: bool = False,
-        jupyter_format: bool = False,
-        on_poll: PollCallback | None = None,
+        self, identifier: str, code: str, options: RunOptions = DEFAULT_RUN
     ) -> Execution:
-        """POST the code and return the first answer (RUNNING for an asynchronous start);
-        `on_poll` is accepted for signature parity with execute and not called here.
+        """POST the code and return the first answer (RUNNING for an asynchronous start).
 
         On `400 SessionPropertiesMissing` the body is re-sent once with the other wrapping (the
         service ran nothing) and the wrapping that worked is kept for later calls.
         """
         identifier = validate_identifier(identifier)
-        timeout = validate_timeout(timeout)
+        options = replace(options, timeout=validate_timeout(options.timeout))
+        timeout = options.timeout
         if not isinstance(code, str):
             raise RequestValidationError("the code to run must be a string")
-        if output_max_length is not None:
-            validate_output_max_length(output_max_length)
-        if self.legacy and (asynchronous or jupyter_format):
-            feature = "asynchronous execution" if asynchronous else "Jupyter-format results"
+        if options.output_max_length is not None:
+            validate_output_max_length(options.output_max_length)
+        if self.legacy and (options.asynchronous or options.jupyter_format):
+            feature = "asynchronous execution" if options.asynchronous else "Jupyter-format results"
             raise RequestValidationError(
                 f"{feature} needs api-version 2024-10-02-preview or later "
                 f"(this client uses {self._api_version})"
             )
-        if jupyter_format and not self._has_output_cap:
+        if options.jupyter_format and not self._has_output_cap:
             raise RequestValidationError(
                 "Jupyter-format results need api-version 2025-10-02-preview or later"
             )
         headers: dict[str, str] = {}
-        if operation_id is not None:
+        if options.operation_id is not None:
             if self.legacy:
                 raise RequestValidationError("operation-id needs api-version 2024-10-02-preview+")
-            headers[OPERATION_ID_HEADER] = validate_remote_name(operation_id)
+            headers[OPERATION_ID_HEADER] = validate_execution_id(
+                options.operation_id, "operation id"
+            )
         path = "code/execute" if self.legacy else "executions"
         url = self._session_url(path, identifier)
-        cap = self._output_cap(output_max_length)
+        cap = self._output_cap(options.output_max_length)
 
-        async def post(wrapped: bool) -> httpx.Response:
-            body = self._execution_body(
-                code,
-                timeout=timeout,
-                output_max_length=output_max_length,
-                asynchronous=asynchronous,
-                jupyter_format=jupyter_format,
-                wrapped=wrapped,
-            )
-            call = Call(
-                "POST",
-                url,
-                what="execute code",
-                idempotent=False,
-                identifier=identifier,
-                headers=headers,
-                body=json_body(body),
-                read_timeout=timeout + _EXECUTION_READ_SLACK_S,
-            )
-            return await self._http.send(call)
+        def body(wrapped: bool) -> BodyFactory:
+            return json_body(self._execution_body(code, options, wrapped=wrapped))
 
         wrapped = self._wrap_properties
-        try:
-            response = await post(wrapped)
-        except BadRequestError as exc:
-            if exc.code != SESSION_PROPERTIES_MISSING:
-                raise
+        call = Call(
+            "POST",
+            url,
+            what="execute code",
+            idempotent=False,
+            identifier=identifier,
+            headers=headers,
+            body=body(wrapped),
+            read_timeout=timeout + _EXECUTION_READ_SLACK_S,
+            deadline_s=timeout + _EXECUTION_READ_SLACK_S + self.limits.call_deadline_s,
+            expected=_EXECUTION_STATUSES,
+            check_effect=_RUN_CHECK,
+            fallback=Fallback(SESSION_PROPERTIES_MISSING, body(not wrapped)),
+        )
+        response = await self._http.send(call)
+        if response.used_fallback:
             logger.info(
                 "the service wants the %s execution body; switching",
                 "flat" if wrapped else "properties-wrapped",
             )
-            response = await post(not wrapped)
             self._wrap_properties = not wrapped
         return self._parse_execution(response, identifier, cap)
 
-    def _parse_execution(
-        self, response: httpx.Response, identifier: str, cap: int | None
-    ) -> Execution:
+    def _parse_execution(self, response: Answer, identifier: str, cap: int | None) -> Execution:
         location = response.headers.get(OPERATION_LOCATION_HEADER)
         return Execution.from_json(
             decode_json(response, "execute code"),
@@ -395,29 +422,18 @@ class SessionsClient:
         self,
         identifier: str,
         code: str,
+        options: RunOptions = DEFAULT_RUN,
         *,
-        timeout: int = DEFAULT_EXECUTION_TIMEOUT_S,
-        output_max_length: int | None = None,
-        operation_id: str | None = None,
-        asynchronous: bool = False,
-        jupyter_format: bool = False,
         on_poll: PollCallback | None = None,
     ) -> Execution:
         """Run code and return the finished execution; a non-terminal first answer (always the
-        case for asynchronous=True, possible for a 202) is polled with backoff. Cancelling the
+        case for an asynchronous run, possible for a 202) is polled with backoff. Cancelling the
         awaiting task stops the polling (the service offers no way to stop the code itself)."""
-        execution = await self.start_execution(
-            identifier,
-            code,
-            timeout=timeout,
-            output_max_length=output_max_length,
-            operation_id=operation_id,
-            asynchronous=asynchronous,
-            jupyter_format=jupyter_format,
-        )
+        execution = await self.start_execution(identifier, code, options)
         if execution.status.is_terminal or self.legacy:  # the old shape has nothing to poll
             return execution
-        return await self._poll(execution, self._output_cap(output_max_length), timeout, on_poll)
+        cap = self._output_cap(options.output_max_length)
+        return await self._poll(execution, cap, options.timeout, on_poll)
 
     async def _poll(
         self,
@@ -453,7 +469,14 @@ class SessionsClient:
                 )
             await policy.sleep(delay)
             delay = min(delay * _POLL_FACTOR, _POLL_MAX_S)
-            call = Call("GET", url, what="poll execution", idempotent=True, identifier=identifier)
+            call = Call(
+                "GET",
+                url,
+                what="poll execution",
+                idempotent=True,
+                identifier=identifier,
+                expected=_EXECUTION_STATUSES,
+            )
             response = await self._http.send(call)
             execution = Execution.from_json(
                 decode_json(response, "poll execution"),
@@ -474,10 +497,16 @@ class SessionsClient:
             raise RequestValidationError(
                 f"api-version {self._api_version} has no execution resources to fetch"
             )
-        if not execution_id or "\x00" in execution_id:
-            raise RequestValidationError("the execution id is empty or contains NUL")
+        validate_execution_id(execution_id)
         url = self._execution_url(identifier, execution_id)
-        call = Call("GET", url, what="get execution", idempotent=True, identifier=identifier)
+        call = Call(
+            "GET",
+            url,
+            what="get execution",
+            idempotent=True,
+            identifier=identifier,
+            expected=_EXECUTION_STATUSES,
+        )
         response = await self._http.send(call)
         return Execution.from_json(
             decode_json(response, "get execution"),
@@ -485,6 +514,15 @@ class SessionsClient:
             identifier=identifier,
             output_max_length=self._output_cap(None),
         )
+
+    async def interrupt_kernel(self, identifier: str) -> bool:
+        """EMULATOR ONLY (`/x-dstui/interruptKernel`, not part of the service): interrupt the
+        code running in the session's kernel. True when there was a run to interrupt."""
+        identifier = validate_identifier(identifier)
+        url = self._session_url("x-dstui/interruptKernel", identifier)
+        call = Call("POST", url, what="interrupt kernel", idempotent=True, identifier=identifier)
+        answer = await self._json(call)
+        return isinstance(answer, dict) and answer.get("interrupted") is True
 
     # -- files -----------------------------------------------------------------------------
 
@@ -498,7 +536,15 @@ class SessionsClient:
         return {"path": directory or None}
 
     def _file_call(
-        self, method: str, identifier: str, name: str, path: str, *, what: str, content: bool
+        self,
+        method: str,
+        identifier: str,
+        name: str,
+        path: str,
+        *,
+        what: str,
+        content: bool,
+        expected: frozenset[int] = frozenset({200}),
     ) -> Call:
         """A call on one file; its content is fetched unencoded (see _RAW_BODY_HEADERS)."""
         name = validate_remote_name(name)
@@ -516,6 +562,7 @@ class SessionsClient:
             identifier=identifier,
             headers=_RAW_BODY_HEADERS if content else {},
             remote=RemoteTarget(params["path"] or "", name),
+            expected=expected,
         )
 
     async def list_files(
@@ -533,19 +580,18 @@ class SessionsClient:
         # The root always exists, so only a sub-directory's 404 can mean "no such directory".
         remote = RemoteTarget(params["path"]) if params["path"] else None
         files: list[RemoteFile] = []
-        seen: set[str] = set()
+        guard = PageGuard("list files", self.limits)
         while True:
             call = Call(
                 "GET", url, what="list files", idempotent=True, identifier=identifier, remote=remote
             )
             body = await self._json(call)
-            files.extend(parse_file_list(body))
+            page = parse_file_list(body)
+            files.extend(page)
             next_link = body.get("nextLink") if isinstance(body, dict) else None
             if not isinstance(next_link, str) or not next_link:
                 return files
-            if next_link in seen:
-                raise MalformedResponseError("the file list's nextLink repeats itself")
-            seen.add(next_link)
+            guard.received(len(page), next_link)
             url = self._link(
                 next_link, {"api-version": self._api_version, "identifier": identifier}
             )
@@ -566,8 +612,8 @@ class SessionsClient:
     ) -> RemoteFile:
         """Stream `local` as multipart field `file`; the size is checked before sending."""
         identifier = validate_identifier(identifier)
-        local = Path(local).expanduser()
-        name = validate_remote_name(remote_name if remote_name is not None else local.name)
+        local = expand_local_path(Path(local))
+        name = validate_new_remote_name(remote_name if remote_name is not None else local.name)
         params = self._file_path_params(path)
         try:
             stat = local.stat()
@@ -578,6 +624,12 @@ class SessionsClient:
         size = validate_upload_size(stat.st_size, self.max_upload_bytes)
         if not os.access(local, os.R_OK):
             raise RequestValidationError(f"cannot read {local}: permission denied")
+        if size == 0 and has_unstated_size(local):
+            raise RequestValidationError(
+                f"{local} says it is empty but has content (a /proc or /sys file?), "
+                "so its size cannot be sent",
+                hint=f"Copy it to a regular file first (cp {local} copy.txt) and upload that.",
+            )
         url = self._session_url("files/upload" if self.legacy else "files", identifier, **params)
 
         def body() -> tuple[MultipartFileStream, Mapping[str, str]]:
@@ -585,7 +637,15 @@ class SessionsClient:
             return stream, stream.headers
 
         call = Call(
-            "POST", url, what="upload file", idempotent=False, identifier=identifier, body=body
+            "POST",
+            url,
+            what="upload file",
+            idempotent=False,
+            identifier=identifier,
+            body=body,
+            expected=_UPLOAD_STATUSES,
+            deadline_s=self.limits.call_deadline_s + size / self.limits.upload_min_bytes_per_s,
+            check_effect=_UPLOAD_CHECK,
         )
         uploaded = parse_uploaded_file(await self._json(call))
         logger.info("uploaded %d bytes to session %s", size, mask_identifier(identifier))
@@ -607,10 +667,10 @@ class SessionsClient:
         call = self._file_call("GET", identifier, name, path, what="download file", content=True)
         target = resolve_destination(Path(dest), name, overwrite=overwrite)
 
-        async def save(response: httpx.Response) -> Path:
+        async def save(response: httpx.Response, chunks: AsyncIterator[bytes]) -> Path:
             try:
                 await write_atomically(
-                    response.aiter_bytes(),
+                    chunks,
                     target,
                     overwrite=overwrite,
                     total=_content_length(response),
@@ -633,10 +693,10 @@ class SessionsClient:
             raise RequestValidationError(f"max_bytes must be >= 0, got {max_bytes!r}")
         call = self._file_call("GET", identifier, name, path, what="read file", content=True)
 
-        async def head(response: httpx.Response) -> bytes:
+        async def head(response: httpx.Response, body: AsyncIterator[bytes]) -> bytes:
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():
+            async for chunk in body:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= max_bytes:
@@ -647,9 +707,16 @@ class SessionsClient:
 
     async def delete_file(self, identifier: str, name: str, *, path: str = "") -> None:
         identifier = validate_identifier(identifier)
-        await self._http.send(
-            self._file_call("DELETE", identifier, name, path, what="delete file", content=False)
+        call = self._file_call(
+            "DELETE",
+            identifier,
+            name,
+            path,
+            what="delete file",
+            content=False,
+            expected=_DELETE_STATUSES,
         )
+        await self._http.send(call)
 
 
 @functools.lru_cache(maxsize=256)

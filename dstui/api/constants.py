@@ -44,6 +44,9 @@ IDENTIFIER_RE = re.compile(
 )
 
 MOUNT_ROOT = "/mnt/data"
+# Linux limits (NAME_MAX, PATH_MAX): longer names fail in the session, or in the URL on the way.
+NAME_MAX_BYTES = 255
+PATH_MAX_BYTES = 4096
 
 TIMING_HEADERS = (
     "x-ms-overall-execution-time",

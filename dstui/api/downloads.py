@@ -10,17 +10,20 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from dstui.api.display import safe_local_name
 from dstui.api.errors import DestinationExistsError, RequestValidationError
-from dstui.api.validation import validate_remote_name
+from dstui.api.validation import expand_local_path, validate_remote_name
 
 _PART_SUFFIX = ".dstui-part"
 
 
 def resolve_destination(dest: Path, remote_name: str, *, overwrite: bool) -> Path:
-    """The file to write: `dest` itself, or `dest/remote_name` when dest is a directory."""
-    dest = dest.expanduser()
+    """The file to write: `dest` itself, or `dest/<remote_name>` when dest is a directory, with
+    control characters and bidi overrides of a listed name mapped to `_`."""
+    dest = expand_local_path(dest)
     # validate_remote_name rejects separators, "." and "..", so a name never leaves the directory.
-    target = dest.resolve() / validate_remote_name(remote_name) if dest.is_dir() else dest
+    local_name = safe_local_name(validate_remote_name(remote_name))
+    target = dest.resolve() / local_name if dest.is_dir() else dest
     if not target.parent.is_dir():
         raise RequestValidationError(
             f"the destination directory {target.parent} does not exist",

@@ -20,21 +20,36 @@ from dstui.api.constants import (
     SESSION_PROPERTIES_MISSING,
     TOKEN_AUDIENCE,
 )
+from dstui.api.display import escape_controls
+from dstui.common.secret_text import SECRET_MIN_CHARS, redact_known
+from dstui.common.units import format_bytes
 
 _EXCERPT_CHARS = 200
-# Bearer credentials and JWT-shaped strings; removed from every message before it is stored.
-_SECRET_RES = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]{16,}=*"),
-    re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"),
-)
 _TAG_RE = re.compile(r"<[^>]{0,500}>")
 _SPACE_RE = re.compile(r"\s+")
 
 
+# Every token this process has held (static, the emulator's, each one a credential returned):
+# a server may echo one back in a shape no pattern recognises.
+_KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(secret: str) -> None:
+    """Redact `secret` from every message from now on."""
+    secret = secret.strip()
+    if len(secret) >= SECRET_MIN_CHARS:
+        _KNOWN_SECRETS.add(secret)
+
+
 def redact(text: str) -> str:
-    """Replace anything that looks like a bearer token with a placeholder."""
-    text = _SECRET_RES[0].sub(r"\1[redacted]", text)
-    return _SECRET_RES[1].sub("[redacted]", text)
+    """Replace every known token, and anything that looks like a bearer token, with a
+    placeholder."""
+    return redact_known(text, _KNOWN_SECRETS)
+
+
+def safe_text(text: str) -> str:
+    """What may be printed: tokens redacted, control characters escaped."""
+    return escape_controls(redact(text), keep_newlines=True)
 
 
 def body_excerpt(body: bytes | str, limit: int = _EXCERPT_CHARS) -> str:
@@ -64,14 +79,15 @@ class DynamicSessionsError(Exception):
         trace_id: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.message = redact(message)
+        self.message = escape_controls(redact(message))
         self.status = status
-        self.code = code
+        # The code and trace id come from the body, whatever a server put there.
+        self.code = escape_controls(code) if code is not None else None
         self.error_code_header = error_code_header
         self.request_id = request_id
         self.operation_id = operation_id
-        self.trace_id = trace_id
-        self.hint = redact(hint if hint is not None else self.default_hint)
+        self.trace_id = escape_controls(trace_id) if trace_id is not None else None
+        self.hint = escape_controls(redact(hint if hint is not None else self.default_hint))
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -140,7 +156,7 @@ class SessionNotFoundError(NotFoundError):
 
 class PayloadTooLargeError(ApiError):
     default_hint = (
-        f"Uploads are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB per file; "
+        f"Uploads are limited to {format_bytes(MAX_UPLOAD_BYTES)} per file; "
         "split or compress the file."
     )
 
@@ -163,6 +179,15 @@ class ServerError(ApiError):
     )
 
 
+class UnexpectedStatusError(ApiError):
+    """A status the operation does not document (a redirect, a 204 where data was due)."""
+
+    default_hint = (
+        "dstui never follows redirects: the usual cause is a login page or a proxy between "
+        "dstui and the pool. Check the endpoint (and any HTTP(S)_PROXY setting)."
+    )
+
+
 class TransportError(DynamicSessionsError):
     """No HTTP answer: connection refused or dropped, DNS failure, TLS failure."""
 
@@ -181,6 +206,28 @@ class MalformedResponseError(DynamicSessionsError):
     )
 
 
+class ResponseTooLargeError(MalformedResponseError):
+    """An answer longer than any legitimate one: read no further."""
+
+
+class EndlessPagingError(MalformedResponseError):
+    """The server keeps handing out new pages past every sensible bound."""
+
+    default_hint = (
+        "A faulty server or a proxy rewriting nextLink may be in the way; nothing partial "
+        "was returned. List the first page only, or check the endpoint."
+    )
+
+
+class StalledTransferError(TransportError):
+    """A transfer still trickling, too slowly to ever finish."""
+
+    default_hint = (
+        "The transfer was interrupted and nothing was kept; retry later, or check the "
+        "network or proxy between dstui and the pool."
+    )
+
+
 class LocalFileError(DynamicSessionsError, OSError):
     """A local file could not be read or written (permissions, disk full, a directory)."""
 
@@ -188,7 +235,8 @@ class LocalFileError(DynamicSessionsError, OSError):
 
 
 class DestinationExistsError(DynamicSessionsError, FileExistsError):
-    default_hint = "Pass overwrite=True (or --force) or choose another destination."
+    # Neutral: each front end says how to allow replacing it (--force, the TUI's Overwrite).
+    default_hint = "Choose another destination, or allow replacing the existing file."
 
 
 _CODE_HINTS = {
@@ -352,6 +400,12 @@ def api_error_from_response(
         hint = session_gone_hint(remote)
     elif remote is not None and cls is NotFoundError:
         hint = not_found_hint(remote, code)
+    elif remote is not None and cls is BadRequestError:
+        # The identifier was checked before sending: what the service refused is the file.
+        hint = (
+            f"The service refused {remote.path}; its message says why. Only regular files "
+            "and directories under /mnt/data can be listed, read or written."
+        )
     common: dict[str, Any] = {
         "status": status,
         "code": code,

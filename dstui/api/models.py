@@ -427,15 +427,20 @@ class PoolMetadata:
     created_at: datetime | None
     last_updated_at: datetime | None
     kernel: KernelInfo | None = field(default=None)
+    # Sent only by dstui's local emulator (`dstuiEmulator.sandbox`): "bwrap (bundled 0.11.0)".
+    emulator_sandbox: str | None = field(default=None)
 
     @classmethod
     def from_json(cls, data: object) -> PoolMetadata:
         body = _require_dict(data, "the pool metadata")
         kernel = body.get("jupyterKernel")
+        emulator = body.get("dstuiEmulator")
+        sandbox = emulator.get("sandbox") if isinstance(emulator, dict) else None
         return cls(
             runtimes=_packages(body.get("runtimes")),
             packages=_packages(body.get("preInstalledPackages")),
             created_at=parse_datetime(body.get("createdAt")),
             last_updated_at=parse_datetime(body.get("lastUpdatedAt")),
             kernel=KernelInfo.from_json(kernel) if isinstance(kernel, dict) else None,
+            emulator_sandbox=sandbox if isinstance(sandbox, str) else None,
         )

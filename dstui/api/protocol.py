@@ -1,13 +1,14 @@
-"""The operations the CLI and TUI depend on; SessionsClient and the TUI's demo pool implement it."""
+"""The operations the CLI and TUI depend on; SessionsClient and `FakePool` implement it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
-from dstui.api.constants import DEFAULT_EXECUTION_TIMEOUT_S
 from dstui.api.models import Execution, PoolMetadata, RemoteFile, Session, SessionPage
+from dstui.api.run_options import DEFAULT_RUN, RunOptions
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes done, total bytes or None when unknown)."""
@@ -24,6 +25,19 @@ class SessionPoolAPI(Protocol):
     def api_version(self) -> str: ...
 
     async def signed_in_identity(self) -> str | None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def aclose(self) -> None:
+        """Release connections; the pool is unusable afterwards."""
+        ...
 
     # sessions
     def iter_session_pages(
@@ -49,29 +63,20 @@ class SessionPoolAPI(Protocol):
         self,
         identifier: str,
         code: str,
+        options: RunOptions = DEFAULT_RUN,
         *,
-        timeout: int = DEFAULT_EXECUTION_TIMEOUT_S,
-        output_max_length: int | None = None,
-        operation_id: str | None = None,
-        asynchronous: bool = False,
-        jupyter_format: bool = False,
         on_poll: PollCallback | None = None,
     ) -> Execution: ...
 
     async def start_execution(
-        self,
-        identifier: str,
-        code: str,
-        *,
-        timeout: int = DEFAULT_EXECUTION_TIMEOUT_S,
-        output_max_length: int | None = None,
-        operation_id: str | None = None,
-        asynchronous: bool = False,
-        jupyter_format: bool = False,
-        on_poll: PollCallback | None = None,
+        self, identifier: str, code: str, options: RunOptions = DEFAULT_RUN
     ) -> Execution: ...
 
     async def get_execution(self, identifier: str, execution_id: str) -> Execution: ...
+
+    async def interrupt_kernel(self, identifier: str) -> bool:
+        """Emulator-only extension; the service has no such call."""
+        ...
 
     # files (path = directory under /mnt/data, "" = root)
     async def list_files(

@@ -23,15 +23,22 @@ class RetryPolicy:
     max_delay: float = 8.0
     total_budget_s: float = 30.0
     jitter: bool = True
+    # Paces execution polling, and retries too unless retry_sleep is given.
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
     random: Callable[[], float] = field(default=random.random, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    # How a retry waits out its delay (backoff or Retry-After). Tests against a live emulator
+    # skip these waits with a no-op while polling still waits for the code to finish.
+    retry_sleep: Callable[[float], Awaitable[None]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if min(self.base_delay, self.max_delay, self.total_budget_s) < 0:
             raise ValueError("delays and the time budget must not be negative")
+
+    async def wait_before_retry(self, delay: float) -> None:
+        await (self.retry_sleep or self.sleep)(delay)
 
     def backoff(self, failures: int) -> float:
         """Delay after the given number of failed attempts (1-based), full jitter."""

@@ -65,3 +65,13 @@ class MultipartFileStream(httpx.AsyncByteStream):
                 if self._progress is not None:
                     self._progress(sent, self._size)
         yield self._tail
+
+
+def has_unstated_size(path: Path) -> bool:
+    """A file whose stat says 0 bytes but that reads some (procfs, sysfs): its length, which a
+    multipart Content-Length needs, is only known once it is read."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(1) != b""
+    except OSError:
+        return False

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import uuid
 import warnings
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 from dstui.api.constants import (
     IDENTIFIER_MAX_LENGTH,
     IDENTIFIER_MIN_LENGTH,
     IDENTIFIER_RE,
     MAX_EXECUTION_TIMEOUT_S,
+    MAX_UPLOAD_BYTES,
     MIN_EXECUTION_TIMEOUT_S,
     MOUNT_ROOT,
+    NAME_MAX_BYTES,
     OBSOLETE_AUDIENCE_HOST,
+    PATH_MAX_BYTES,
     api_version_date,
 )
+from dstui.api.display import escape_controls, has_unsafe_chars
 from dstui.api.errors import RequestValidationError
+from dstui.common.net import is_loopback_host
+from dstui.common.units import format_bytes
 
 logger = logging.getLogger("dstui.api")
 
@@ -68,23 +76,17 @@ def validate_api_version(api_version: str) -> str:
     except (TypeError, ValueError):
         raise RequestValidationError(
             f"not an api-version: {api_version!r}",
-            hint="Use a version such as 2025-10-02-preview or 2024-02-02-preview.",
+            hint="Use the form YYYY-MM-DD or YYYY-MM-DD-preview, "
+            "such as 2025-10-02-preview or 2024-02-02-preview.",
         ) from None
     return api_version
 
 
-def is_loopback_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def is_loopback_endpoint(endpoint: str) -> bool:
-    return is_loopback_host(urlsplit(endpoint).hostname or "")
+    try:
+        return is_loopback_host(urlsplit(endpoint).hostname or "")
+    except ValueError:  # not a URL at all; normalize_endpoint says why
+        return False
 
 
 def normalize_endpoint(url: str) -> str:
@@ -138,18 +140,32 @@ def normalize_endpoint(url: str) -> str:
         )
         warnings.warn(message, UserWarning, stacklevel=2)
         logger.warning(message)
-    return urlunsplit((scheme, parts.netloc, path, "", ""))
+    normalized = urlunsplit((scheme, parts.netloc, path, "", ""))
+    try:
+        httpx.URL(normalized)  # stricter than urlsplit, e.g. about IPv4 literals
+    except httpx.InvalidURL as exc:
+        raise RequestValidationError(f"the endpoint is not a valid URL: {exc}", hint=hint) from None
+    return normalized
+
+
+def timeout_problem(seconds: object) -> str | None:
+    """What is wrong with an execution timeout, or None when the service accepts it; the one
+    rule the client, the CLI and the TUI check."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        return f"the execution timeout must be whole seconds, got {seconds!r}"
+    if not MIN_EXECUTION_TIMEOUT_S <= seconds <= MAX_EXECUTION_TIMEOUT_S:
+        return (
+            f"the execution timeout must be {MIN_EXECUTION_TIMEOUT_S}-{MAX_EXECUTION_TIMEOUT_S} "
+            f"seconds, got {seconds}"
+        )
+    return None
 
 
 def validate_timeout(seconds: int) -> int:
-    if isinstance(seconds, bool) or not isinstance(seconds, int):
+    problem = timeout_problem(seconds)
+    if problem is not None:
         raise RequestValidationError(
-            f"the execution timeout must be whole seconds, got {seconds!r}"
-        )
-    if not MIN_EXECUTION_TIMEOUT_S <= seconds <= MAX_EXECUTION_TIMEOUT_S:
-        raise RequestValidationError(
-            f"the execution timeout must be {MIN_EXECUTION_TIMEOUT_S}-{MAX_EXECUTION_TIMEOUT_S} "
-            f"seconds, got {seconds}",
+            problem,
             hint=f"The service stops every execution after {MAX_EXECUTION_TIMEOUT_S} seconds.",
         )
     return seconds
@@ -163,11 +179,24 @@ def validate_output_max_length(length: int) -> int:
     return length
 
 
+def upload_size_problem(size: int, limit: int = MAX_UPLOAD_BYTES) -> str | None:
+    """What is wrong with uploading a file of `size` bytes, or None; the one rule the client,
+    the demo pool and the TUI's picker check."""
+    if size <= limit:
+        return None
+    return (
+        f"the file has {format_bytes(size)} ({size:,} bytes), over the upload limit of "
+        f"{format_bytes(limit)}"
+    )
+
+
 def validate_upload_size(size: int, limit: int) -> int:
-    if size > limit:
+    problem = upload_size_problem(size, limit)
+    if problem is not None:
         raise RequestValidationError(
-            f"the file has {size:,} bytes, over the upload limit of {limit:,} bytes",
-            hint="The service refuses uploads over 128 MB; split or compress the file.",
+            problem,
+            hint=f"The service refuses files over {format_bytes(MAX_UPLOAD_BYTES)}; "
+            "split or compress the file.",
         )
     return size
 
@@ -185,11 +214,62 @@ def validate_remote_name(name: str) -> str:
         )
     if name in (".", ".."):
         raise RequestValidationError(f"{name!r} is not a file name", hint=hint)
+    size = _utf8_length(name)
+    if size > NAME_MAX_BYTES:
+        raise RequestValidationError(
+            f"the remote file name is {size:,} bytes long (UTF-8); the limit is "
+            f"{NAME_MAX_BYTES}: {name[:40]!r}…",
+            hint="Choose a shorter name.",
+        )
     return name
 
 
+def validate_new_remote_name(name: str) -> str:
+    """A name a file is given on upload: a remote name that also has no control characters
+    (existing names may have them, so they can still be read and deleted)."""
+    name = validate_remote_name(name)
+    if has_unsafe_chars(name):
+        raise RequestValidationError(
+            f"the remote file name contains control characters: {escape_controls(name[:80])}",
+            hint="Use letters, digits and punctuation only.",
+        )
+    return name
+
+
+def expand_local_path(path: Path) -> Path:
+    """`~` and `~user` expanded; an unknown user is a clear error, not a RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise RequestValidationError(
+            f"cannot expand {str(path)[:120]!r}: no such user's home directory",
+            hint="Give the path without ~user, or with an existing user's name.",
+        ) from None
+
+
+def validate_execution_id(value: str, what: str = "execution id") -> str:
+    """An execution or operation id: it travels in a URL segment or a header."""
+    if not isinstance(value, str) or not value.strip():
+        raise RequestValidationError(f"the {what} is empty")
+    if has_unsafe_chars(value):
+        raise RequestValidationError(
+            f"the {what} contains control characters: {escape_controls(value[:80])}",
+            hint="Use letters, digits and punctuation only.",
+        )
+    if _utf8_length(value) > NAME_MAX_BYTES:
+        raise RequestValidationError(
+            f"the {what} is over {NAME_MAX_BYTES} bytes long", hint="Use a shorter id."
+        )
+    return value
+
+
+def _utf8_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def normalize_remote_path(path: str) -> str:
-    """A directory below /mnt/data, relative and without `.`: "", "/" and "/mnt/data" → ""."""
+    """A directory below /mnt/data, relative and without `.`: "" and "/mnt/data" → "";
+    any other absolute path is refused."""
     hint = "Give a directory below /mnt/data, e.g. 'results' or '/mnt/data/results'."
     if not isinstance(path, str):
         raise RequestValidationError("the remote path must be a string", hint=hint)
@@ -198,11 +278,31 @@ def normalize_remote_path(path: str) -> str:
     if "\\" in path:
         raise RequestValidationError("the remote path must use '/' separators", hint=hint)
     text = path.strip()
+    if _utf8_length(text) > PATH_MAX_BYTES:
+        raise RequestValidationError(
+            f"the remote path is {_utf8_length(text):,} bytes long; the limit is {PATH_MAX_BYTES}",
+            hint=hint,
+        )
     if text == MOUNT_ROOT or text.startswith(MOUNT_ROOT + "/"):
         text = text[len(MOUNT_ROOT) :]
+    elif text.startswith("/"):
+        # Every session file lives below /mnt/data: /etc or /tmp must not quietly become
+        # /mnt/data/etc or /mnt/data/tmp.
+        raise RequestValidationError(
+            f"the remote path {path[:80]!r} is outside {MOUNT_ROOT}",
+            hint=f"Give {MOUNT_ROOT} or a directory under it ({MOUNT_ROOT}/results), or a "
+            "path relative to it (results).",
+        )
     segments = [seg for seg in text.split("/") if seg not in ("", ".")]
     if ".." in segments:
         raise RequestValidationError(
             f"the remote path must not contain '..': {path[:80]!r}", hint=hint
         )
+    for segment in segments:
+        if _utf8_length(segment) > NAME_MAX_BYTES:
+            raise RequestValidationError(
+                f"a directory name in the remote path is over {NAME_MAX_BYTES} bytes: "
+                f"{segment[:40]!r}…",
+                hint=hint,
+            )
     return "/".join(segments)

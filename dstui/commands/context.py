@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from dstui.api import SessionsClient
+from dstui.api import RetryPolicy, SessionPoolAPI, SessionsClient
 from dstui.api.auth import make_token_provider
 from dstui.commands.output import write_json
 from dstui.config import TOKEN_ENV_VAR, Config, Connection, load_config, resolve_connection
 from dstui.paths import config_file
+from dstui.recording.own_requests import request_log_observer
 
 
 class CommandError(Exception):
@@ -26,10 +27,15 @@ class CommandError(Exception):
         self.hint = hint
 
 
-ClientFactory = Callable[[Connection], SessionsClient]
+ClientFactory = Callable[[Connection], SessionPoolAPI]
 
 
-def make_client(connection: Connection, environ: Mapping[str, str] | None = None) -> SessionsClient:
+def make_client(
+    connection: Connection,
+    environ: Mapping[str, str] | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+) -> SessionsClient:
     """A SessionsClient for a resolved connection; the token is read here and kept nowhere else.
 
     With auth "token", a token file (flag, DSTUI_TOKEN_FILE or profile) wins over DSTUI_TOKEN.
@@ -45,6 +51,8 @@ def make_client(connection: Connection, environ: Mapping[str, str] | None = None
         api_version=connection.api_version,
         auth=provider,
         verify=connection.tls_verify,
+        observer=request_log_observer(env),
+        retry=retry,
     )
 
 
@@ -94,7 +102,7 @@ class CommandEnv:
             )
         return self._connection
 
-    def client(self) -> SessionsClient:
+    def client(self) -> SessionPoolAPI:
         if self.connection.endpoint is None:
             raise missing_endpoint_error(self.environ)
         if self.client_factory is not None:

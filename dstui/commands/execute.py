@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import TextIO
 
-from dstui.api import Execution, ImageResult
+from dstui.api import Execution, ImageResult, RunOptions
 from dstui.api.constants import DEFAULT_OUTPUT_MAX_LENGTH
 from dstui.commands.context import CommandEnv, CommandError
 from dstui.commands.output import write_json
@@ -16,7 +16,20 @@ _UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def read_code(env: CommandEnv) -> str:
-    """CODE, `-` (stdin) or `-f FILE` (`-f -` is stdin too)."""
+    """CODE, `-` (stdin) or `-f FILE` (`-f -` is stdin too), as UTF-8 text."""
+    code, origin = _read_code(env)
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # Bytes that are not UTF-8 arrive from argv and stdin as lone surrogates.
+        raise CommandError(
+            f"the code from {origin} is not UTF-8 text (at character {exc.start + 1})",
+            "save the code as UTF-8, or remove the stray bytes",
+        ) from exc
+    return code
+
+
+def _read_code(env: CommandEnv) -> tuple[str, str]:
     code: str | None = env.args.code
     source: str | None = env.args.file
     if (code is None) == (source is None):
@@ -25,12 +38,12 @@ def read_code(env: CommandEnv) -> str:
             "use `dstui exec ID 'print(1)'`, `dstui exec ID -f script.py` or `... -` for stdin",
         )
     if code is not None and code != "-":
-        return code
+        return code, "the command line"
     if code == "-" or source == "-":
-        return env.stdin.read()
+        return env.stdin.read(), "stdin"
     path = Path(str(source)).expanduser()
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8"), str(path)
     except OSError as exc:
         raise CommandError(
             f"cannot read {path}: {exc.strerror or exc}", "check the file name"
@@ -42,14 +55,13 @@ def read_code(env: CommandEnv) -> str:
 async def run_code(env: CommandEnv) -> int:
     code = read_code(env)
     async with env.client() as client:
-        execution = await client.execute(
-            env.args.identifier,
-            code,
+        options = RunOptions(
             timeout=env.args.timeout,
             output_max_length=env.args.output_max_length,
             operation_id=env.args.operation_id,
             asynchronous=env.args.asynchronous,
         )
+        execution = await client.execute(env.args.identifier, code, options)
     if env.json:
         write_json(env.stdout, execution)
     else:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dstui.api import RemoteFile
+from dstui.api import DestinationExistsError, RemoteFile
 from dstui.api.constants import MOUNT_ROOT
+from dstui.api.display import escape_controls
 from dstui.api.validation import normalize_remote_path
 from dstui.commands.context import CommandEnv, CommandError
 from dstui.commands.output import (
@@ -18,9 +19,9 @@ from dstui.commands.progress import transfer_progress
 
 
 def remote_location(path: str, name: str = "") -> str:
-    """`/mnt/data/<path>/<name>` for messages."""
+    """`/mnt/data/<path>/<name>` for messages, control characters escaped."""
     parts = [MOUNT_ROOT, normalize_remote_path(path), name]
-    return "/".join(part for part in parts if part)
+    return escape_controls("/".join(part for part in parts if part))
 
 
 async def list_files(env: CommandEnv) -> int:
@@ -76,15 +77,20 @@ async def get_file(env: CommandEnv) -> int:
     output: str | None = env.args.output
     target = Path(output).expanduser() if output is not None else Path.cwd()
     async with env.client() as client:
-        with transfer_progress(env.stderr, f"downloading {name}", enabled=not env.json) as bar:
-            saved = await client.download_file(
-                env.args.identifier,
-                name,
-                target,
-                path=env.args.path,
-                overwrite=env.args.force,
-                progress=bar,
-            )
+        label = f"downloading {escape_controls(name)}"
+        with transfer_progress(env.stderr, label, enabled=not env.json) as bar:
+            try:
+                saved = await client.download_file(
+                    env.args.identifier,
+                    name,
+                    target,
+                    path=env.args.path,
+                    overwrite=env.args.force,
+                    progress=bar,
+                )
+            except DestinationExistsError as exc:
+                exc.hint = "Pass --force to replace it, or -o DEST to save it elsewhere."
+                raise
     env.report_done(
         {"name": name, "path": saved, "size": saved.stat().st_size},
         f"saved {remote_location(env.args.path, name)} to {saved}",

@@ -33,19 +33,29 @@ class RedactingFormatter(logging.Formatter):
         )
 
 
+def _demote_azure_warnings(record: logging.LogRecord) -> bool:
+    """azure-identity warns with the whole credential chain before dstui says which credential
+    to fix; its text is detail, shown with --verbose as debug lines."""
+    if record.name.startswith("azure") and record.levelno == logging.WARNING:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+    return True
+
+
 @contextmanager
 def diagnostics(stream: TextIO, *, verbose: bool, secrets: tuple[str, ...] = ()) -> Iterator[None]:
     """Route dstui/httpx/azure logs to `stream` for the duration of one CLI run.
 
-    Quiet runs show warnings only; verbose runs show dstui debug and HTTP request lines. The
-    handler is removed afterwards so repeated in-process runs (tests) do not stack handlers.
+    Quiet runs show warnings only (azure's count as debug, so none); verbose runs show dstui
+    debug and HTTP request lines. The handler is removed afterwards so repeated in-process
+    runs (tests) do not stack handlers.
     """
     handler = logging.StreamHandler(stream)
     handler.setFormatter(RedactingFormatter(secrets))
+    handler.addFilter(_demote_azure_warnings)
     levels = {
         "dstui": logging.DEBUG if verbose else logging.WARNING,
         "httpx": logging.INFO if verbose else logging.WARNING,
-        "azure": logging.INFO if verbose else logging.WARNING,
+        "azure": logging.INFO if verbose else logging.ERROR,
     }
     saved = []
     for name in _LOGGERS:

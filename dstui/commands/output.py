@@ -11,6 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from dstui.api.display import escape_controls, has_unsafe_chars, is_unsafe_char
+from dstui.common.clock import as_utc
+from dstui.common.clock import utc_now as utc_now  # re-exported for the commands
+from dstui.common.units import format_duration as format_duration
+from dstui.common.units import format_size as common_format_size
+
 
 def to_jsonable(value: Any) -> Any:
     """Dataclasses become dicts (field order kept), datetimes ISO-8601 UTC, enums their value."""
@@ -32,8 +38,25 @@ def to_jsonable(value: Any) -> Any:
 
 
 def write_json(stream: TextIO, value: Any) -> None:
-    json.dump(to_jsonable(value), stream, indent=2, ensure_ascii=False)
+    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    stream.write(_escape_unsafe_in_json(text))
     stream.write("\n")
+
+
+def _escape_unsafe_in_json(text: str) -> str:
+    """json.dumps leaves DEL, C1 controls and bidi overrides raw: write them as `\\u` escapes
+    (the same JSON value). A raw newline is the indentation's: inside strings json escapes it."""
+    if not has_unsafe_chars(text):
+        return text
+    return "".join(_json_escape(ch) if ch != "\n" and is_unsafe_char(ch) else ch for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # beyond the BMP: a UTF-16 surrogate pair, as JSON spells it
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def iso_utc(moment: datetime, *, whole_seconds: bool = False) -> str:
@@ -44,21 +67,6 @@ def iso_utc(moment: datetime, *, whole_seconds: bool = False) -> str:
     return text.replace("+00:00", "Z")
 
 
-def format_duration(seconds: float) -> str:
-    """Compact: `12s`, `4m12s`, `1h02m`, `2d03h`."""
-    total = max(0, int(seconds))
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
 def format_moment(moment: datetime | None) -> str:
     return iso_utc(moment, whole_seconds=True) if moment is not None else "-"
 
@@ -67,7 +75,7 @@ def format_expiry(expires_at: datetime | None, now: datetime) -> str:
     """`2026-11-22T02:09:12Z (expires in 4m12s)`, or `... (expired 3s ago)`."""
     if expires_at is None:
         return "-"
-    left = (_aware(expires_at) - now).total_seconds()
+    left = (as_utc(expires_at) - now).total_seconds()
     relative = (
         f"expires in {format_duration(left)}"
         if left > 0
@@ -80,25 +88,18 @@ def format_age(moment: datetime | None, now: datetime) -> str:
     """`2026-11-22T02:00:00Z (5m00s ago)`."""
     if moment is None:
         return "-"
-    ago = format_duration((now - _aware(moment)).total_seconds())
+    ago = format_duration((now - as_utc(moment)).total_seconds())
     return f"{iso_utc(moment, whole_seconds=True)} ({ago} ago)"
 
 
 def format_size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    if size < 1024:
-        return f"{size} B"
-    value = size / 1024
-    for unit in ("KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
+    return common_format_size(size, unknown="-")
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces; no trailing blanks."""
+    """Left-aligned columns separated by two spaces; no trailing blanks. Cells come from the
+    server, so control characters are shown escaped."""
+    rows = [[escape_controls(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for index, cell in enumerate(row):
@@ -113,12 +114,4 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def render_fields(pairs: Sequence[tuple[str, str]]) -> str:
     """`key: value` lines with the values aligned."""
     width = max((len(key) for key, _ in pairs), default=0)
-    return "\n".join(f"{key + ':':<{width + 1}} {value}" for key, value in pairs)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return "\n".join(f"{key + ':':<{width + 1}} {escape_controls(value)}" for key, value in pairs)

@@ -14,7 +14,7 @@ from dstui.api import (
     DynamicSessionsError,
     ExecutionStatus,
     NotFoundError,
-    RetryPolicy,
+    RunOptions,
     ServerError,
     SessionsClient,
     StaticTokenProvider,
@@ -22,6 +22,7 @@ from dstui.api import (
     new_identifier,
 )
 from dstui.emulator import EmulatorConfig, EmulatorServer
+from tests.emulator_fixtures import retry_without_waiting
 
 
 async def test_execute_sync_and_async(emulator_client: SessionsClient) -> None:
@@ -33,7 +34,7 @@ async def test_execute_sync_and_async(emulator_client: SessionsClient) -> None:
     second = await emulator_client.execute(
         identifier,
         "import time\ntime.sleep(0.3)\nx * 10",
-        asynchronous=True,
+        RunOptions(asynchronous=True),
         on_poll=lambda e: polled.append(e.status),
     )
     assert second.succeeded
@@ -94,6 +95,7 @@ async def test_legacy_shape_against_emulator(emulator: EmulatorServer, tmp_path:
         emulator.endpoint,
         api_version="2024-02-02-preview",
         auth=StaticTokenProvider(emulator.token),
+        retry=retry_without_waiting(),
     ) as client:
         identifier = new_identifier()
         execution = await client.execute(identifier, "print('old')")
@@ -109,7 +111,9 @@ async def test_legacy_shape_against_emulator(emulator: EmulatorServer, tmp_path:
 
 async def test_wrong_token_is_an_authentication_error(emulator: EmulatorServer) -> None:
     async with SessionsClient(
-        emulator.endpoint, auth=StaticTokenProvider("not-the-emulator-token")
+        emulator.endpoint,
+        auth=StaticTokenProvider("not-the-emulator-token"),
+        retry=retry_without_waiting(),
     ) as client:
         with pytest.raises(AuthenticationError) as caught:
             await client.execute(new_identifier(), "1")
@@ -145,7 +149,7 @@ async def test_client_rides_out_faults_and_never_runs_code_twice(
     """Reads are retried until they succeed; an execution is retried only after a 429 (the
     service ran nothing), so the code ran exactly once per success plus once per answer lost
     on a dropped connection (the fault drops the answer after the code ran)."""
-    policy = RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05, total_budget_s=60)
+    policy = retry_without_waiting(max_attempts=10, total_budget_s=60)
     identifier = new_identifier()
     outcomes: list[str] = []
     async with SessionsClient(faulty_emulator.endpoint, auth=None, retry=policy) as client:

@@ -26,7 +26,13 @@ from dstui.api import (
     SessionsClient,
     TransportError,
 )
-from dstui.api.errors import api_error_from_response, body_excerpt, parse_retry_after, redact
+from dstui.api.errors import (
+    RemoteTarget,
+    api_error_from_response,
+    body_excerpt,
+    parse_retry_after,
+    redact,
+)
 from tests.api.conftest import TOKEN, error, make_client, queue
 
 
@@ -40,7 +46,7 @@ from tests.api.conftest import TOKEN, error, make_client, queue
         (403, None, PermissionDeniedError, "Azure ContainerApps Session Executor"),
         (404, None, NotFoundError, "endpoint"),
         (404, "SessionWithIdentifierNotFound", SessionNotFoundError, "expired"),
-        (413, None, PayloadTooLargeError, "128 MB"),
+        (413, None, PayloadTooLargeError, "128.0 MiB"),
         (429, None, RateLimitedError, "concurrent-session limit"),
         (500, "InternalError", ServerError, "retry"),
         (503, None, ServerError, "request id"),
@@ -277,3 +283,17 @@ async def test_legacy_404_names_the_file_under_the_mount_root() -> None:
 def test_hint_without_a_remote_target_is_unchanged() -> None:
     exc = api_error_from_response(404, httpx.Headers(), b"", what="get execution")
     assert exc.hint == NotFoundError.default_hint
+
+
+def test_a_refused_file_request_gets_a_hint_about_the_file_not_the_endpoint() -> None:
+    body = (
+        b'{"error": {"code": "SessionRequestValidationFailed", "message": '
+        b"\"'fifo' is a FIFO (named pipe); only regular files and directories can be read.\"}}"
+    )
+    refused = api_error_from_response(
+        400, httpx.Headers(), body, what="download file", remote=RemoteTarget("", "fifo")
+    )
+    assert "/mnt/data/fifo" in refused.hint
+    assert "endpoint" not in refused.hint
+    plain = api_error_from_response(400, httpx.Headers(), body, what="list sessions")
+    assert "api-version" in plain.hint  # a request about no file keeps the general hint

@@ -16,6 +16,7 @@ from dstui.api import (
     RequestValidationError,
     RetryPolicy,
 )
+from dstui.api.run_options import RunOptions
 from tests.api.conftest import (
     ENDPOINT,
     POOL_PATH,
@@ -105,7 +106,10 @@ async def test_async_execution_polls_operation_location(location: str, fake_time
     seen: list[ExecutionStatus] = []
     async with make_client(recorder, policy=policy) as client:
         execution = await client.execute(
-            "abcd-1", "print(63)", asynchronous=True, on_poll=lambda e: seen.append(e.status)
+            "abcd-1",
+            "print(63)",
+            RunOptions(asynchronous=True),
+            on_poll=lambda e: seen.append(e.status),
         )
     assert execution.succeeded
     assert seen == [ExecutionStatus.RUNNING] * 3
@@ -124,7 +128,9 @@ async def test_async_execution_without_location_polls_by_id(fake_time: FakeTime)
     policy = RetryPolicy(sleep=fake_time.sleep, clock=fake_time.clock)
     recorder = queue(_running("my-op"), _done())
     async with make_client(recorder, policy=policy) as client:
-        execution = await client.execute("abcd-1", "x", asynchronous=True, operation_id="my-op")
+        execution = await client.execute(
+            "abcd-1", "x", RunOptions(asynchronous=True, operation_id="my-op")
+        )
     assert execution.succeeded
     assert recorder.sent[0].headers["operation-id"] == "my-op"
     assert recorder.sent[1].path == f"{POOL_PATH}/executions/my-op"
@@ -135,7 +141,7 @@ async def test_polling_gives_up_after_timeout_plus_grace(fake_time: FakeTime) ->
     recorder = Recorder(lambda request: _running())
     async with make_client(recorder, policy=policy) as client:
         with pytest.raises(RequestTimeoutError, match="still Running") as caught:
-            await client.execute("abcd-1", "x", asynchronous=True, timeout=5)
+            await client.execute("abcd-1", "x", RunOptions(asynchronous=True, timeout=5))
     assert caught.value.operation_id == "exec-1"
     assert 125 - 6 <= sum(fake_time.sleeps) <= 125
 
@@ -150,7 +156,7 @@ async def test_cancelling_a_polled_execution_propagates_cleanly() -> None:
 
     recorder = Recorder(respond)
     async with make_client(recorder, policy=RetryPolicy()) as client:
-        task = asyncio.create_task(client.execute("abcd-1", "x", asynchronous=True))
+        task = asyncio.create_task(client.execute("abcd-1", "x", RunOptions(asynchronous=True)))
         await asyncio.wait_for(polled.wait(), 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -170,7 +176,7 @@ async def test_202_for_a_sync_request_is_polled(fake_time: FakeTime) -> None:
 async def test_start_execution_returns_the_first_answer() -> None:
     recorder = queue(_running())
     async with make_client(recorder) as client:
-        execution = await client.start_execution("abcd-1", "x", asynchronous=True)
+        execution = await client.start_execution("abcd-1", "x", RunOptions(asynchronous=True))
     assert execution.status is ExecutionStatus.RUNNING
     assert len(recorder.sent) == 1
 
@@ -228,7 +234,9 @@ async def test_legacy_shape_end_to_end() -> None:
     }
     recorder = queue(ok_json(answer))
     async with make_client(recorder, api_version="2024-02-02-preview") as client:
-        execution = await client.execute("abcd-1", "print('hi')", timeout=100, output_max_length=10)
+        execution = await client.execute(
+            "abcd-1", "print('hi')", RunOptions(timeout=100, output_max_length=10)
+        )
     assert execution.succeeded
     assert not execution.stdout_truncated
     sent = recorder.sent[0]
@@ -256,27 +264,27 @@ async def test_legacy_shape_falls_back_to_flat_body() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("options", "message"),
     [
-        ({"asynchronous": True}, "asynchronous execution needs"),
-        ({"jupyter_format": True}, "Jupyter-format"),
-        ({"operation_id": "op"}, "operation-id"),
+        (RunOptions(asynchronous=True), "asynchronous execution needs"),
+        (RunOptions(jupyter_format=True), "Jupyter-format"),
+        (RunOptions(operation_id="op"), "operation-id"),
     ],
 )
-async def test_legacy_refuses_new_features(kwargs: dict[str, Any], message: str) -> None:
+async def test_legacy_refuses_new_features(options: RunOptions, message: str) -> None:
     recorder = queue()
     async with make_client(recorder, api_version="2024-02-02-preview") as client:
         with pytest.raises(RequestValidationError, match=message):
-            await client.execute("abcd-1", "x", **kwargs)
+            await client.execute("abcd-1", "x", options)
     assert recorder.sent == []
 
 
 async def test_output_cap_sent_only_for_new_versions_and_flags_truncation() -> None:
     recorder = queue(_done(stdout="x" * 16), _done(stdout="x" * 16))
     async with make_client(recorder) as client:
-        capped = await client.execute("abcd-1", "x", output_max_length=16)
+        capped = await client.execute("abcd-1", "x", RunOptions(output_max_length=16))
     async with make_client(recorder, api_version="2025-02-02-preview") as client:
-        older = await client.execute("abcd-1", "x", output_max_length=16)
+        older = await client.execute("abcd-1", "x", RunOptions(output_max_length=16))
     assert recorder.sent[0].json()["outputStreamsMaxLength"] == 16
     assert "outputStreamsMaxLength" not in recorder.sent[1].json()
     assert capped.stdout_truncated
@@ -295,7 +303,7 @@ async def test_timeout_range_is_checked_before_sending(timeout: Any) -> None:
     recorder = queue()
     async with make_client(recorder) as client:
         with pytest.raises(RequestValidationError, match="timeout"):
-            await client.execute("abcd-1", "x", timeout=timeout)
+            await client.execute("abcd-1", "x", RunOptions(timeout=timeout))
     assert recorder.sent == []
 
 
@@ -303,7 +311,7 @@ async def test_timeout_range_is_checked_before_sending(timeout: Any) -> None:
 async def test_timeout_bounds_are_accepted(timeout: int) -> None:
     recorder = queue(_done())
     async with make_client(recorder) as client:
-        await client.execute("abcd-1", "x", timeout=timeout)
+        await client.execute("abcd-1", "x", RunOptions(timeout=timeout))
     assert recorder.sent[0].json()["timeoutInSeconds"] == timeout
 
 
@@ -328,7 +336,7 @@ async def test_operation_location_on_another_host_is_not_followed(fake_time: Fak
     recorder = queue(_running(**{"Operation-Location": "https://collector.example/executions/1"}))
     async with make_client(recorder, policy=policy) as client:
         with pytest.raises(MalformedResponseError, match="another origin"):
-            await client.execute("abcd-1", "x", asynchronous=True)
+            await client.execute("abcd-1", "x", RunOptions(asynchronous=True))
     assert len(recorder.sent) == 1
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dstui.api import Execution
+from dstui.api import Execution, RunOptions
 from tests.api.conftest import EXAMPLES, POOL_PATH, TOKEN, Recorder, load_example, make_client
 
 # Python-pool examples the client can reproduce (Shell-pool bodies are not a client feature).
@@ -61,11 +61,13 @@ async def test_execute_requests(version: str, name: str) -> None:
         execution = await client.start_execution(
             params["identifier"],
             request["code"],
-            timeout=request["timeoutInSeconds"],
-            output_max_length=request.get("outputStreamsMaxLength"),
-            operation_id=params.get("operation-id"),
-            asynchronous=request["executionType"] == "Asynchronous",
-            jupyter_format=request.get("returnJupyterFormatExecutionResult", False),
+            RunOptions(
+                timeout=request["timeoutInSeconds"],
+                output_max_length=request.get("outputStreamsMaxLength"),
+                operation_id=params.get("operation-id"),
+                asynchronous=request["executionType"] == "Asynchronous",
+                jupyter_format=request.get("returnJupyterFormatExecutionResult", False),
+            ),
         )
     sent = _check_common(
         recorder,

@@ -18,6 +18,8 @@ from dstui.api import (
     validate_timeout,
 )
 from dstui.api.constants import IDENTIFIER_RE, uses_legacy_shape
+from dstui.api.downloads import resolve_destination
+from dstui.api.run_options import RunOptions
 from dstui.api.validation import is_loopback_endpoint, validate_api_version
 from tests.api.conftest import make_client, queue
 
@@ -109,6 +111,8 @@ def test_endpoint_normalisation(given: str, expected: str) -> None:
         ("https://user:pw@pool.example.io", "credentials"),
         ("https://pool.example.io/?api-version=1", "query"),
         ("https://pool.example.io:99999", "not a valid URL"),
+        ("https://[::1", "not a valid URL"),
+        ("https://256.256.256.256", "not a valid URL"),
     ],
 )
 def test_bad_endpoints_are_refused(given: str, message: str) -> None:
@@ -129,23 +133,42 @@ def test_loopback_detection() -> None:
     assert is_loopback_endpoint("http://[::1]:1")
     assert not is_loopback_endpoint("https://128.0.0.1")
     assert not is_loopback_endpoint("https://localhost.evil.example")
+    assert not is_loopback_endpoint("https://[::1")  # not a URL: for normalize_endpoint to say
 
 
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
         ("", ""),
-        ("/", ""),
         ("/mnt/data", ""),
         ("/mnt/data/", ""),
         ("/mnt/data/a/b", "a/b"),
+        ("/mnt/data//a", "a"),
         ("a//b/./c/", "a/b/c"),
-        ("/x", "x"),
-        ("/mnt/database", "mnt/database"),
+        ("mnt/database", "mnt/database"),
     ],
 )
 def test_remote_paths(path: str, expected: str) -> None:
     assert normalize_remote_path(path) == expected
+
+
+@pytest.mark.parametrize("path", ["/", "/etc", "//etc", "/tmp", "/mnt", "/mnt/dataX", "/x/y"])
+def test_absolute_paths_outside_the_mount_are_refused(path: str) -> None:
+    with pytest.raises(RequestValidationError, match="outside /mnt/data") as caught:
+        normalize_remote_path(path)
+    assert "/mnt/data/results" in caught.value.hint
+
+
+def test_names_and_paths_over_the_linux_limits_are_refused() -> None:
+    with pytest.raises(RequestValidationError, match="255"):
+        validate_remote_name("a" * 100_000)
+    with pytest.raises(RequestValidationError, match="255"):
+        validate_remote_name("é" * 128)  # 256 bytes in UTF-8
+    assert validate_remote_name("a" * 255)
+    with pytest.raises(RequestValidationError, match="4096"):
+        normalize_remote_path("d/" * 50_000)
+    with pytest.raises(RequestValidationError, match="255"):
+        normalize_remote_path("ok/" + "d" * 256)
 
 
 @pytest.mark.parametrize("path", ["a/../b", "..", "/mnt/data/..", "a\x00b", "a\\b"])
@@ -191,19 +214,19 @@ async def test_client_level_checks_refuse_before_sending(tmp_path: Path) -> None
         with pytest.raises(RequestValidationError, match="not a regular file"):
             await client.upload_file("abcd-1", tmp_path)
         with pytest.raises(RequestValidationError, match="output length cap"):
-            await client.execute("abcd-1", "x", output_max_length=0)
+            await client.execute("abcd-1", "x", RunOptions(output_max_length=0))
         with pytest.raises(RequestValidationError, match="execution id"):
             await client.get_execution("abcd-1", "")
     assert recorder.sent == []
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [({"api_version": "latest"}, "not an api-version"), ({"timeout": 0}, "timeout")],
+    ("api_version", "timeout", "message"),
+    [("latest", 30.0, "not an api-version"), ("2025-10-02-preview", 0.0, "timeout")],
 )
-def test_client_constructor_checks(kwargs: dict[str, object], message: str) -> None:
+def test_client_constructor_checks(api_version: str, timeout: float, message: str) -> None:
     with pytest.raises(RequestValidationError, match=message):
-        make_client(queue(), **kwargs)
+        make_client(queue(), api_version=api_version, timeout=timeout)
 
 
 def test_unusable_ca_file_is_refused_with_a_hint(tmp_path: Path) -> None:
@@ -214,3 +237,8 @@ def test_unusable_ca_file_is_refused_with_a_hint(tmp_path: Path) -> None:
             make_client(queue(), verify=str(ca_file))
         assert str(ca_file) in caught.value.message
         assert "--ca-file" in caught.value.hint
+
+
+def test_an_unknown_users_home_is_a_clear_error() -> None:
+    with pytest.raises(RequestValidationError, match="no such user"):
+        resolve_destination(Path("~no-such-user-dstui/x.txt"), "x.txt", overwrite=False)

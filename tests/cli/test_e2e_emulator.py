@@ -10,7 +10,7 @@ import pytest
 
 from dstui.api.validation import new_identifier
 from tests.cli.conftest import MainRunner
-from tests.cli.fakes import Outcome
+from tests.cli.harness import Outcome
 
 
 @pytest.fixture

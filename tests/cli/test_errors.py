@@ -144,3 +144,23 @@ def test_token_auth_without_token_is_a_clear_error(run_main: MainRunner) -> None
     assert result.code == 2
     assert "error: auth 'token' needs a bearer" in result.err
     assert "hint: Set DSTUI_TOKEN" in result.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("files", "put", "sess-1", "x" * 5000),
+        ("files", "get", "sess-1", "a.txt", "-o", "y" * 5000),
+        ("files", "get", "sess-1", "a.txt", "-o", "/".join(["z" * 200] * 30)),
+    ],
+)
+def test_a_local_path_the_system_refuses_is_a_short_clear_error(
+    run_main: MainRunner, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("DSTUI_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("DSTUI_TOKEN", TOKEN)
+    result = run_main(*argv, factory=mock_factory(forbidden))
+    assert result.code == 2
+    assert result.err.startswith("error: ") and "File name too long" in result.err
+    assert "unexpected" not in result.err and "Traceback" not in result.err
+    assert len(result.err) < 600  # the path is shortened, not echoed whole

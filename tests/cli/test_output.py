@@ -103,3 +103,16 @@ def test_render_table_aligns_columns_without_trailing_spaces() -> None:
 
 def test_render_fields_aligns_values() -> None:
     assert render_fields([("id", "x"), ("expires", "y")]) == "id:      x\nexpires: y"
+
+
+def test_json_output_escapes_what_would_reach_the_terminal_raw() -> None:
+    """json.dumps leaves DEL, C1 controls (\\x9b is a CSI) and bidi overrides raw; they are
+    written as \\u escapes instead, so the JSON still says exactly the same."""
+    name = "ev\x1b]0;x\x07il\u202etxt.exe\x7f\x9b2J\U000e0041 ok é"
+    stream = io.StringIO()
+    write_json(stream, {"name": name, "lines": ["a", "b"]})
+    text = stream.getvalue()
+    for raw in ("\x1b", "\x07", "\u202e", "\x7f", "\x9b", "\U000e0041"):
+        assert raw not in text
+    assert json.loads(text) == {"name": name, "lines": ["a", "b"]}
+    assert "é" in text and "\n" in text  # readable text and the indentation stay as they were

@@ -28,7 +28,7 @@ def test_common_options_before_and_after_the_subcommand() -> None:
         assert args.endpoint == "https://a.example"
         assert args.json is True
         assert args.all is True
-        assert args.handler is sessions.list_sessions
+        assert args.handler.resolve() is sessions.list_sessions
 
 
 def test_unset_common_option_is_absent_rather_than_none() -> None:
@@ -41,7 +41,7 @@ def test_exec_options() -> None:
     args = build_parser().parse_args(
         ["exec", "abcd", "-", "--timeout", "220", "--async", "--output-max-length", "10"]
     )
-    assert args.handler is execute.run_code
+    assert args.handler.resolve() is execute.run_code
     assert (args.identifier, args.code, args.timeout) == ("abcd", "-", 220)
     assert args.asynchronous is True
     assert args.output_max_length == 10
@@ -59,7 +59,7 @@ def test_files_get_options() -> None:
     args = build_parser().parse_args(
         ["files", "get", "abcd", "out.csv", "-o", "/tmp/x", "--path", "d", "--force"]
     )
-    assert args.handler is files.get_file
+    assert args.handler.resolve() is files.get_file
     assert (args.name, args.output, args.path, args.force) == ("out.csv", "/tmp/x", "d", True)
 
 
@@ -148,3 +148,30 @@ def test_cli_subcommands_never_import_textual() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert "LOADED []" in done.stdout
+
+
+def test_every_command_names_a_handler_that_exists_and_loads_only_when_run() -> None:
+    import argparse
+    import subprocess
+    import sys
+
+    from dstui.cli import LazyHandler
+
+    def handlers(parser: argparse.ArgumentParser) -> list[LazyHandler]:
+        found = [parser.get_default("handler")]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    found += handlers(sub)
+        return [handler for handler in found if handler is not None]
+
+    every = handlers(build_parser())
+    assert len(every) >= 15
+    for handler in every:
+        assert callable(handler.resolve()), handler
+    code = "import sys, dstui.cli; print(sorted(m for m in sys.modules if 'commands.' in m))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    for module in ("execute", "files", "pool", "proxy", "sessions", "settings", "traffic"):
+        assert f"dstui.commands.{module}'" not in loaded

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from dstui.commands.progress import ProgressBar, progress_for, transfer_progress
-from tests.cli.fakes import FakeTerminal
+from tests.cli.harness import FakeTerminal
 
 
 class Clock:

@@ -12,7 +12,7 @@ import pytest
 from dstui.config import resolve_connection
 from dstui.emulator import EmulatorConfig, EmulatorServer
 from tests.cli.conftest import MainRunner
-from tests.cli.fakes import Outcome
+from tests.cli.harness import Outcome
 
 
 @pytest.fixture(scope="module")

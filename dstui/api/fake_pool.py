@@ -1,4 +1,4 @@
-"""A deterministic, in-memory session pool for `--demo`, snapshots, screenshots and benchmarks.
+"""A deterministic, in-memory session pool for `--demo`, tests, screenshots and benchmarks.
 
 It implements `dstui.api.protocol.SessionPoolAPI` without any network or kernel: fixed
 identifiers and timestamps, an injected clock, canned execution results for a few known
@@ -20,19 +20,17 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from types import MappingProxyType, TracebackType
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from dstui.api.constants import (
     DEFAULT_API_VERSION,
     DEFAULT_OUTPUT_MAX_LENGTH,
-    MAX_UPLOAD_BYTES,
     SESSIONS_PAGE_SIZE,
 )
-from dstui.api.downloads import write_atomically
+from dstui.api.downloads import resolve_destination, write_atomically
 from dstui.api.errors import (
-    DestinationExistsError,
     NotFoundError,
     PayloadTooLargeError,
     RemoteTarget,
@@ -50,6 +48,9 @@ from dstui.api.models import (
     Session,
     SessionPage,
 )
+from dstui.api.protocol import PollCallback
+from dstui.api.run_options import DEFAULT_RUN, RunOptions
+from dstui.api.validation import upload_size_problem
 
 DEMO_NOW = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC)
 DEMO_ENDPOINT = "https://demo-pool.dynamicsessions.example"
@@ -136,7 +137,8 @@ def _normalise_dir(path: str) -> str:
 
 
 class FakePool:
-    """In-memory SessionPoolAPI. `failures` maps a method name to the error it always raises."""
+    """In-memory SessionPoolAPI. `failures` maps a method name to the error it always raises;
+    `fail_next` makes only the next call of a method raise."""
 
     def __init__(
         self,
@@ -158,6 +160,10 @@ class FakePool:
         self.latency = latency
         self.failures: dict[str, Exception] = dict(failures or {})
         self.calls: list[tuple[str, str | None]] = []
+        self.runs: list[tuple[str, str, RunOptions]] = []  # (identifier, code, options)
+        self.listed_with_management: list[bool] = []
+        self.closed = False
+        self._next_failures: dict[str, Exception] = {}
         # Sessions in list order; generated ones are built on first use (10,000 stay cheap).
         self._order: list[str] = [demo_identifier(index) for index in range(session_count)]
         self._generated: dict[str, int] = {name: i for i, name in enumerate(self._order)}
@@ -196,10 +202,28 @@ class FakePool:
 
     # -- plumbing -------------------------------------------------------------------------
 
+    def fail_next(self, method: str, error: Exception) -> None:
+        """The next call of `method` (a SessionPoolAPI name) raises `error`; later ones do not."""
+        self._next_failures[method] = error
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        self.closed = True
+
     async def _call(self, method: str, identifier: str | None = None) -> None:
         self.calls.append((method, identifier))
         await asyncio.sleep(self.latency)  # 0 still yields to the loop, like real I/O
-        failure = self.failures.get(method)
+        failure = self._next_failures.pop(method, None) or self.failures.get(method)
         if failure is not None:
             raise failure
 
@@ -282,6 +306,7 @@ class FakePool:
         self, next_link: str | None = None, *, skip: int = 0, management: bool = False
     ) -> SessionPage:
         await self._call("list_sessions_page")
+        self.listed_with_management.append(management)
         if next_link is not None:
             skip = int(parse_qs(urlsplit(next_link).query).get("skip", ["0"])[0])
         names = self._order[skip : skip + self.page_size]
@@ -291,7 +316,8 @@ class FakePool:
         return SessionPage(chunk, more, None)
 
     async def list_sessions(self, *, management: bool = False) -> list[Session]:
-        return [s async for page in self.iter_session_pages() for s in page.sessions]
+        pages = self.iter_session_pages(management=management)
+        return [session async for page in pages for session in page.sessions]
 
     async def get_session(self, identifier: str, *, management: bool = False) -> Session:
         await self._call("get_session", identifier)
@@ -376,23 +402,15 @@ class FakePool:
         return ExecutionStatus.SUCCEEDED, stdout[:cap], "", result, None, 6
 
     async def start_execution(
-        self,
-        identifier: str,
-        code: str,
-        *,
-        timeout: int = 60,
-        output_max_length: int | None = None,
-        operation_id: str | None = None,
-        asynchronous: bool = False,
-        jupyter_format: bool = False,
-        on_poll: Callable[[Execution], None] | None = None,
+        self, identifier: str, code: str, options: RunOptions = DEFAULT_RUN
     ) -> Execution:
         await self._session_call("start_execution", identifier)
+        self.runs.append((identifier, code, options))
         self._run_counter += 1
-        execution_id = operation_id or f"exec-{self._run_counter:04d}"
-        cap = output_max_length or DEFAULT_OUTPUT_MAX_LENGTH
+        execution_id = options.operation_id or f"exec-{self._run_counter:04d}"
+        cap = options.output_max_length or DEFAULT_OUTPUT_MAX_LENGTH
         status, stdout, stderr, result, image, duration = self._outcome(
-            identifier, code, timeout, cap
+            identifier, code, options.timeout, cap
         )
         final = Execution(
             id=execution_id,
@@ -409,7 +427,7 @@ class FakePool:
             session_guid=self._sessions[identifier].etag,
             operation_location=None,
         )
-        if not asynchronous:
+        if not options.asynchronous:
             return final
         location = f"{self.endpoint}/executions/{execution_id}?identifier={identifier}"
         self._executions[(identifier, execution_id)] = (
@@ -440,27 +458,20 @@ class FakePool:
             return replace(final, status=ExecutionStatus.RUNNING, stdout="", result=None)
         return final
 
+    async def interrupt_kernel(self, identifier: str) -> bool:
+        """Like the emulator's extension: nothing runs here for long, so nothing to stop."""
+        await self._call("interrupt_kernel", identifier)
+        return False
+
     async def execute(
         self,
         identifier: str,
         code: str,
+        options: RunOptions = DEFAULT_RUN,
         *,
-        timeout: int = 60,
-        output_max_length: int | None = None,
-        operation_id: str | None = None,
-        asynchronous: bool = False,
-        jupyter_format: bool = False,
-        on_poll: Callable[[Execution], None] | None = None,
+        on_poll: PollCallback | None = None,
     ) -> Execution:
-        execution = await self.start_execution(
-            identifier,
-            code,
-            timeout=timeout,
-            output_max_length=output_max_length,
-            operation_id=operation_id,
-            asynchronous=asynchronous,
-            jupyter_format=jupyter_format,
-        )
+        execution = await self.start_execution(identifier, code, options)
         while not execution.status.is_terminal:
             if on_poll is not None:
                 on_poll(execution)
@@ -495,9 +506,9 @@ class FakePool:
         remote_name: str | None = None,
         progress: Callable[[int, int | None], None] | None = None,
     ) -> RemoteFile:
-        size = local.stat().st_size
-        if size > MAX_UPLOAD_BYTES:
-            raise PayloadTooLargeError(f"{local.name} is {size} bytes", status=413)
+        too_large = upload_size_problem(local.stat().st_size)
+        if too_large is not None:
+            raise PayloadTooLargeError(f"{local.name}: {too_large}", status=413)
         await self._session_call("upload_file", identifier)
         data = local.read_bytes()
         if progress is not None:
@@ -522,17 +533,15 @@ class FakePool:
     ) -> Path:
         await self._session_call("download_file", identifier)
         entry = self._entry(identifier, path, name, file_only=True)
-        if dest.exists() and not overwrite:
-            raise DestinationExistsError(f"{dest} already exists")
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        target = resolve_destination(dest, name, overwrite=overwrite)  # as SessionsClient does
         await write_atomically(
             _single_chunk(entry.data),
-            dest,
+            target,
             overwrite=overwrite,
             total=len(entry.data),
             progress=progress,
         )
-        return dest
+        return target
 
     async def read_file(
         self, identifier: str, name: str, *, path: str = "", max_bytes: int = 1_048_576
