@@ -1,0 +1,99 @@
+"""The proxy is no open door: loopback only, one upstream, local Host headers, and with
+--auth its own token, since it then lends the operator's credential."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from dstui.api import StaticTokenProvider
+from dstui.emulator import EmulatorServer
+from dstui.proxy import ProxyOptions, ProxyServer
+from dstui.proxy.server import ProxyConfigError
+from tests.proxy.conftest import recording_bytes, wait_for_rows
+
+NEW = "2025-10-02-preview"
+MakeProxy = Callable[..., ProxyServer]
+
+
+def test_auth_mode_requires_the_proxys_own_token(
+    emulator: EmulatorServer, make_proxy: MakeProxy
+) -> None:
+    assert emulator.token is not None
+    proxy = make_proxy(emulator.endpoint, upstream_auth=StaticTokenProvider(emulator.token))
+    assert proxy.client_token is not None and proxy.client_token != emulator.token
+    params = {"api-version": NEW}
+    with httpx.Client(base_url=proxy.endpoint) as client:
+        anonymous = client.get("/metadata", params=params)
+        borrowed = client.get(
+            "/metadata", params=params, headers={"Authorization": f"Bearer {emulator.token}"}
+        )
+        own = client.get(
+            "/metadata", params=params, headers={"Authorization": f"Bearer {proxy.client_token}"}
+        )
+    assert anonymous.status_code == 401 and borrowed.status_code == 401
+    assert anonymous.json()["error"]["code"] == "ProxyUnauthorized"
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert own.status_code == 200, own.text  # the proxy attached the upstream's token
+    assert proxy.store is not None
+    wait_for_rows(proxy.store, 3)
+    stored = recording_bytes(proxy.store.path)
+    assert emulator.token.encode() not in stored
+    assert proxy.client_token.encode() not in stored
+
+
+def test_foreign_host_headers_and_absolute_targets_are_refused(
+    emulator: EmulatorServer, make_proxy: MakeProxy
+) -> None:
+    proxy = make_proxy(emulator.endpoint)
+    with httpx.Client(base_url=proxy.endpoint) as client:
+        rebinding = client.get("/metadata", headers={"Host": "attacker.example:80"})
+    assert rebinding.status_code == 421
+    assert rebinding.json()["error"]["code"] == "ProxyInvalidHostHeader"
+    port = int(proxy.endpoint.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(
+            b"GET http://example.com/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"ProxyNotAnOpenProxy" in answer
+    assert proxy.store is not None
+    rows = wait_for_rows(proxy.store, 2)
+    assert [r.status for r in rows] == [421, 400]
+
+
+@pytest.mark.parametrize(
+    ("upstream", "reason"),
+    [
+        ("http://pool.example.com/x", "plain http"),
+        ("ftp://127.0.0.1/", r"http\(s\) URL"),
+        ("https://pool.example.com/?redirect=elsewhere", "without query"),
+        ("not a url", r"http\(s\) URL"),
+    ],
+)
+def test_upstreams_it_will_not_forward_to(upstream: str, reason: str) -> None:
+    with pytest.raises(ProxyConfigError, match=reason):
+        ProxyServer(ProxyOptions(upstream=upstream))
+
+
+def test_it_binds_loopback_only() -> None:
+    with pytest.raises(ProxyConfigError, match="loopback"):
+        ProxyServer(ProxyOptions(upstream="https://pool.example.com", host="0.0.0.0"))
+
+
+def test_an_unreachable_upstream_is_a_proxy_error(make_proxy: MakeProxy) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    proxy = make_proxy(f"http://127.0.0.1:{port}/pool")
+    assert proxy.endpoint.endswith("/pool")
+    with httpx.Client() as client:
+        answer = client.get(f"{proxy.endpoint}/metadata", params={"api-version": NEW})
+    assert answer.status_code == 502
+    assert answer.json()["error"]["code"] == "ProxyUpstreamUnreachable"
