@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dstui.common.clock import utc_now
+from dstui.common.units import format_duration
+from dstui.common.units import format_size as format_size  # the TUI's, like the CLI's
+
 Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
+system_clock: Clock = utc_now
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
@@ -29,21 +30,6 @@ def format_timestamp(when: datetime | None) -> str:
 def short_time(when: datetime | None) -> str:
     """`01-15 09:58` (UTC) for narrow table cells."""
     return "—" if when is None else when.astimezone(UTC).strftime("%m-%d %H:%M")
-
-
-def format_duration(seconds: float) -> str:
-    """`45s`, `4m05s`, `2h03m`, `3d04h` — short enough for a table cell."""
-    total = int(seconds)
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
 
 
 def format_countdown(expires_at: datetime | None, now: datetime) -> str:
@@ -79,17 +65,6 @@ def format_idle(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "—"
     return format_duration(max((now - when).total_seconds(), 0.0))
-
-
-def format_size(size: int | None) -> str:
-    if size is None:
-        return "—"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def format_elapsed_ms(milliseconds: float) -> str:

@@ -35,11 +35,19 @@ class RunRecord:
     error: str | None = None  # a client error (transport, 4xx...), shown instead of streams
     asynchronous: bool = False
     timings: dict[str, str] = field(default_factory=dict)
+    identifier: str = ""  # the session it ran in (older history files lack it)
+    pool: str = ""  # the pool's short name
+    number: int = 0  # 1, 2, 3… per session: tells a fresh result from a stale one
+    notes: tuple[str, ...] = ()  # warnings about the run (a new allocation, a stopped wait)
+    execution_id: str = ""  # the operation id sent, so a stopped wait can fetch the result
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
         known = {name for name in cls.__dataclass_fields__}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        values = {key: value for key, value in data.items() if key in known}
+        if isinstance(values.get("notes"), list):
+            values["notes"] = tuple(str(note) for note in values["notes"])
+        return cls(**values)
 
 
 class RunHistory:

@@ -13,7 +13,8 @@ from dstui.api.client import SessionsClient
 from dstui.api.errors import DynamicSessionsError
 from dstui.api.protocol import SessionPoolAPI
 from dstui.config import TOKEN_ENV_VAR, ConfigError, TuiSettings, load_config
-from dstui.tui.demo import FakePool, ticking_clock
+from dstui.recording.own_requests import request_log_observer
+from dstui.recording.store import traffic_path, writable_recording
 from dstui.tui.formatting import Clock, pool_label, system_clock
 from dstui.tui.options import TuiOptions
 
@@ -34,6 +35,8 @@ class ResolvedPool:
 def resolve_pool(options: TuiOptions) -> Iterator[ResolvedPool]:
     """Yields the pool for these options; an embedded emulator is stopped on exit."""
     if options.demo:
+        from dstui.api.fake_pool import FakePool, ticking_clock  # only --demo needs the fake pool
+
         clock = ticking_clock()
         yield ResolvedPool(FakePool(clock=clock, latency=0.15), DEMO_LABEL, None, False, clock)
         return
@@ -41,11 +44,11 @@ def resolve_pool(options: TuiOptions) -> Iterator[ResolvedPool]:
     if options.use_emulator or connection is None or connection.endpoint is None:
         from dstui.emulator import EmulatorConfig, EmulatorServer
 
-        server = EmulatorServer(EmulatorConfig())
+        server = EmulatorServer(EmulatorConfig(), record=writable_recording(traffic_path()))
         server.start()
         try:
             auth = StaticTokenProvider(server.token) if server.token else None
-            client = SessionsClient(server.endpoint, auth=auth)
+            client = SessionsClient(server.endpoint, auth=auth, observer=request_log_observer())
             label = f"{EMULATOR_LABEL} · {pool_label(server.endpoint)}"
             yield ResolvedPool(client, label, "emulator token", True, system_clock)
         finally:
@@ -56,7 +59,11 @@ def resolve_pool(options: TuiOptions) -> Iterator[ResolvedPool]:
         connection.auth, token=os.environ.get(TOKEN_ENV_VAR), token_file=connection.token_file
     )
     client = SessionsClient(
-        endpoint, api_version=connection.api_version, auth=provider, verify=connection.tls_verify
+        endpoint,
+        api_version=connection.api_version,
+        auth=provider,
+        verify=connection.tls_verify,
+        observer=request_log_observer(),
     )
     label = pool_label(client.endpoint)
     yield ResolvedPool(client, label, f"auth {connection.auth}", False, system_clock)
@@ -78,10 +85,13 @@ def run(options: TuiOptions) -> int:
                 pool_label=resolved.label,
                 identity=resolved.identity,
                 read_only=options.read_only,
-                theme=options.theme or tui.theme,
+                theme=options.theme,
+                config_theme=tui.theme,
                 auto_refresh_s=tui.auto_refresh_s,
                 download_dir=tui.download_dir,
                 keymap=tui.keymap,
+                keymap_lines=tui.keymap_lines,
+                config_path=tui.source,
                 clock=resolved.clock,
                 emulator=resolved.emulator,
             )

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from dstui.api.fake_pool import FakePool, frozen_clock
 from dstui.tui.app import DstuiApp
-from dstui.tui.demo import FakePool, frozen_clock
 from dstui.tui.settings import AppSettings
 
 FIXED_NEW_IDENTIFIER = "dstui-4f1c2a7e-0b9d-4c55-9a51-2f3e8d6b7c10"

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import cast
 
 from textual.app import App
-from textual.content import Content
 from textual.widgets import Button, Input
 
 from dstui.api.errors import PermissionDeniedError, ServerError, TransportError
+from dstui.api.fake_pool import DEMO_NOW, FakePool
 from dstui.tui.commands import DstuiCommands
-from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.history import RunHistory
-from dstui.tui.screens.modals import ConfirmModal, UploadModal
+from dstui.tui.screens.modals import ClashModal, ConfirmModal, UploadModal
 from dstui.tui.widgets.chrome import TopBar
 from tests.tui.conftest import FIXED_NEW_IDENTIFIER, AppFactory, build_app
 from tests.tui.pilot_helpers import main_screen, run_snippet, settle
@@ -82,7 +80,7 @@ async def test_files_are_listed_only_when_the_pane_is_opened(make_app: AppFactor
 
 
 async def test_file_keys_say_why_they_did_nothing(make_app: AppFactory) -> None:
-    def last_message(app: App[None]) -> str:
+    def last_message(app: App[int]) -> str:
         return list(app._notifications)[-1].message
 
     empty = make_app(FakePool(session_count=0))
@@ -167,11 +165,14 @@ async def test_refresh_shows_the_selected_sessions_new_metadata(make_app: AppFac
         metadata = main_screen(app).metadata
         assert metadata.session is not None
         assert metadata.session.identifier == "etl-nightly-00000"
-        assert metadata.session.last_accessed_at == DEMO_NOW - timedelta(seconds=5)
+        # Estimated from the run's answer (the list said DEMO_NOW - 5 s) until a listing.
+        assert metadata.session.last_accessed_at == DEMO_NOW
+        assert "etl-nightly-00000" in metadata.estimates
         await pilot.press("1", "r")
         await settle(pilot)
         assert metadata.session.identifier == "etl-nightly-00000"
         assert metadata.session.last_accessed_at == DEMO_NOW
+        assert "etl-nightly-00000" not in metadata.estimates
 
 
 async def test_filter_then_escape_restores_all_rows(make_app: AppFactory) -> None:
@@ -287,9 +288,9 @@ async def test_marked_delete_needs_the_count_typed(make_app: AppFactory) -> None
         assert not modal.query_one("#confirm", Button).disabled
         await pilot.press("enter")
         await settle(pilot)
-        assert session_calls(pool) == [
-            ("delete_session", "agent-chat-00001"),
+        assert session_calls(pool) == [  # in list order, as the confirmation names them
             ("delete_session", "etl-nightly-00000"),
+            ("delete_session", "agent-chat-00001"),
         ]
         assert main_screen(app).sessions.table.row_count == 38
 
@@ -410,13 +411,13 @@ async def test_download_never_replaces_a_file_without_asking(
         await settle(pilot)
         await pilot.press("down", "down", "d")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmModal)
+        assert isinstance(app.screen, ClashModal)
         await pilot.press("escape")
         await settle(pilot)
         assert target.read_text() == "mine\n"
         await pilot.press("d")
         await settle(pilot)
-        await pilot.press("tab", "enter")
+        await pilot.click("#overwrite")
         await settle(pilot)
         assert target.read_text().startswith("import pandas")
         assert not list(target.parent.glob("*.part"))
@@ -493,7 +494,8 @@ async def test_async_run_can_be_cancelled(make_app: AppFactory) -> None:
         await pilot.pause(0.1)
         await pilot.press("f4")
         await settle(pilot)
-        assert "Canceled" in str(screen.query_one("#output").render())
+        shown = str(screen.query_one("#output").render())
+        assert "Stopped waiting" in shown and "no cancel call" in shown
         assert app.is_running
 
 
@@ -567,7 +569,7 @@ async def test_header_names_the_signed_in_identity_once_known(make_app: AppFacto
         await settle(pilot)
         header = app.screen.query_one(TopBar)
         assert header.identity == "ada@contoso.com · auth token"
-        assert "ada@contoso.com" in cast(Content, header.render()).plain
+        assert "ada@contoso.com" in header.render().plain
     anonymous = make_app(FakePool())
     async with anonymous.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -21,6 +21,7 @@ from dstui.emulator import EmulatorConfig, EmulatorServer
 from dstui.tui.app import DstuiApp
 from dstui.tui.screens.main import MainScreen
 from dstui.tui.screens.modals import ConfirmModal
+from tests.emulator_fixtures import retry_without_waiting
 from tests.tui.conftest import build_app
 from tests.tui.pilot_helpers import settle
 
@@ -63,7 +64,9 @@ async def until(
 
 def client_for(server: EmulatorServer) -> SessionsClient:
     assert server.token is not None
-    return SessionsClient(server.endpoint, auth=StaticTokenProvider(server.token))
+    return SessionsClient(
+        server.endpoint, auth=StaticTokenProvider(server.token), retry=retry_without_waiting()
+    )
 
 
 async def drive_workflow(

@@ -18,7 +18,7 @@ from dstui.api.errors import (
     RateLimitedError,
     TransportError,
 )
-from dstui.tui.demo import FakePool
+from dstui.api.fake_pool import FakePool
 from tests.tui.conftest import AppFactory
 from tests.tui.pilot_helpers import main_screen, presses, run_snippet, settle, snippet
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from dstui.api import SessionsClient
+from dstui.api.fake_pool import FakePool
 from dstui.config import Connection
 from dstui.tui import run
-from dstui.tui.demo import FakePool
 from dstui.tui.options import TuiOptions
 from dstui.tui.startup import EMULATOR_LABEL, resolve_pool
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dstui.tui.demo import FakePool
+from dstui.api.fake_pool import FakePool
 from dstui.tui.themes import bundled_themes_dir, load_theme_file, load_themes, user_themes_dir
 from tests.tui.conftest import AppFactory
 

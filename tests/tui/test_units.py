@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dstui.api.errors import DestinationExistsError, PayloadTooLargeError, SessionNotFoundError
+from dstui.api.fake_pool import DEMO_NOW, FakePool
 from dstui.api.models import ExecutionStatus, RemoteFile
 from dstui.api.protocol import SessionPoolAPI
-from dstui.tui.demo import DEMO_NOW, FakePool
 from dstui.tui.formatting import (
     counted,
     display_path,

@@ -10,14 +10,29 @@ from textual.content import Content
 from textual.highlight import highlight
 
 from dstui.api.constants import MAX_UPLOAD_BYTES
-from dstui.api.errors import DynamicSessionsError, NotFoundError, TransportError
+from dstui.api.display import safe_local_name
+from dstui.api.errors import (
+    DestinationExistsError,
+    DynamicSessionsError,
+    NotFoundError,
+    TransportError,
+)
 from dstui.api.models import RemoteFile
 from dstui.tui.formatting import display_path, format_size
 from dstui.tui.screens.base import PoolScreen
-from dstui.tui.screens.modals import ConfirmModal, TextModal, UploadModal
+from dstui.tui.screens.modals import (
+    ClashModal,
+    ConfirmModal,
+    PreviewModal,
+    SaveAsModal,
+    TextModal,
+    UploadModal,
+    kept_name,
+)
 from dstui.tui.widgets.files_pane import PARENT_KEY
 
 PREVIEW_MAX_BYTES = 256 * 1024
+TAIL_READ_MAX_BYTES = 16 * 1024 * 1024  # the end of a bigger file is not read into memory
 READ_ONLY_NO_CREATE = "read-only: not listing files, as that would create this session"
 
 
@@ -32,7 +47,9 @@ class FileActions(PoolScreen):
             self.files.set_note(READ_ONLY_NO_CREATE)
             self.app.notify(READ_ONLY_NO_CREATE, severity="warning")
             return
-        self._list_files(identifier, path)
+        self.confirm_revival(
+            identifier, "listing its files", lambda: self._list_files(identifier, path)
+        )
 
     @work(group="files-list", exclusive=True, exit_on_error=False, description="Listing files")
     async def _list_files(self, identifier: str, path: str) -> None:
@@ -40,8 +57,11 @@ class FileActions(PoolScreen):
             files = await self.pool.list_files(identifier, path=path)
         except DynamicSessionsError as exc:
             self.report_error("Listing files failed", exc)
+            if self.selected == identifier:
+                self.files.show_failure(self.failed_note("listing files"))
             return
         self.confirm_created(identifier)
+        self.session_touched(identifier)
         if self.selected == identifier:
             self.files.show_listing(identifier, path, files)
 
@@ -99,7 +119,9 @@ class FileActions(PoolScreen):
 
         def chosen(local: Path | None) -> None:
             if local is not None:
-                self.upload(identifier, path, local)
+                self.confirm_revival(
+                    identifier, "an upload", lambda: self.upload(identifier, path, local)
+                )
 
         remote = f"/mnt/data/{path}" if path else "/mnt/data"
         modal = UploadModal(
@@ -130,6 +152,7 @@ class FileActions(PoolScreen):
             return
         self.files.hide_progress()
         self.failed_upload = None
+        self.session_touched(identifier)
         self.report_info(f"Uploaded {uploaded.name} ({format_size(uploaded.size)})")
         if self.selected == identifier:
             self.list_files(identifier, path)
@@ -137,26 +160,41 @@ class FileActions(PoolScreen):
 
     def action_download_file(self) -> None:
         chosen = self._selected_file()
+        if chosen is not None:
+            self._download_to(*chosen, self.settings.download_dir / safe_local_name(chosen[2].name))
+
+    def action_download_file_as(self) -> None:
+        chosen = self._selected_file()
         if chosen is None:
             return
-        identifier, path, entry = chosen
-        dest = self.settings.download_dir / entry.name
-        if dest.exists():
 
-            def confirmed(ok: bool | None) -> None:
-                if ok:
-                    self.download(identifier, path, entry.name, dest, True)
+        def picked(dest: Path | None) -> None:
+            if dest is not None:
+                self._download_to(*chosen, dest)
 
-            self.app.push_screen(
-                ConfirmModal(
-                    "Overwrite?",
-                    f"{dest} exists. Replace it with {entry.name} from the session?",
-                    confirm_label="Overwrite",
-                ),
-                confirmed,
-            )
+        suggested = safe_local_name(chosen[2].name)
+        self.app.push_screen(SaveAsModal(suggested, self.settings.download_dir), picked)
+
+    def _download_to(self, identifier: str, path: str, entry: RemoteFile, dest: Path) -> None:
+        """Download to dest; an existing file is never replaced without asking."""
+        if not dest.exists():
+            self.download(identifier, path, entry.name, dest, False)
             return
-        self.download(identifier, path, entry.name, dest, False)
+        try:
+            other = kept_name(dest)
+        except FileExistsError as exc:
+            self.report_error(f"Downloading {entry.name} failed", exc)
+            return
+
+        def decided(choice: str | None) -> None:
+            if choice == "overwrite":
+                self.download(identifier, path, entry.name, dest, True)
+            elif choice == "keep-both":
+                self.download(identifier, path, entry.name, other, False)
+            elif choice == "save-as":
+                self.action_download_file_as()
+
+        self.app.push_screen(ClashModal(dest, entry.name, other.name), decided)
 
     @work(group="transfer", exit_on_error=False, description="Downloading")
     async def download(
@@ -172,11 +210,17 @@ class FileActions(PoolScreen):
                 overwrite=overwrite,
                 progress=self._progress("Downloading", name),
             )
+        except DestinationExistsError as exc:  # appeared meanwhile: offer the choice next time
+            self.files.hide_progress()
+            exc.hint = "Download it again to choose Overwrite, Keep both or Save as."
+            self.report_error(f"Downloading {name} failed", exc)
+            return
         except (DynamicSessionsError, OSError) as exc:
             self.files.hide_progress()
             self.report_error(f"Downloading {name} failed", exc)
             return
         self.files.hide_progress()
+        self.session_touched(identifier)
         self.files.set_note(f"Saved {name} to {display_path(saved.parent)}")
         self.report_info(f"Saved {name} to {saved}")
 
@@ -207,6 +251,7 @@ class FileActions(PoolScreen):
             return
         else:
             self.report_info(f"Deleted {name}")
+        self.session_touched(identifier)
         if self.selected == identifier:
             self.list_files(identifier, path)
 
@@ -224,20 +269,56 @@ class FileActions(PoolScreen):
         except DynamicSessionsError as exc:
             self.report_error(f"Reading {entry.name} failed", exc)
             return
-        self.app.push_screen(
-            TextModal(entry.name, preview_content(entry, data), dialog_id="preview-dialog")
-        )
+        body = preview_content(entry, data)
+        if not looks_like_text(data):
+            self.app.push_screen(TextModal(entry.name, body, dialog_id="preview-dialog"))
+            return
+
+        async def read_end() -> Content:
+            return await self._read_end(identifier, path, entry.name)
+
+        self.app.push_screen(PreviewModal(entry.name, body, read_end))
+
+    async def _read_end(self, identifier: str, path: str, name: str) -> Content:
+        """The last PREVIEW_MAX_BYTES of a text file (the service has no range reads, so
+        the file is read whole, up to TAIL_READ_MAX_BYTES)."""
+        try:
+            data = await self.pool.read_file(
+                identifier, name, path=path, max_bytes=TAIL_READ_MAX_BYTES + 1
+            )
+        except DynamicSessionsError as exc:
+            self.report_error(f"Reading {name} failed", exc)
+            return Content.styled(self.failed_note(f"reading {name}"), "$text-error")
+        self.session_touched(identifier)
+        if len(data) > TAIL_READ_MAX_BYTES:
+            return Content.styled(
+                f"{name} is over {format_size(TAIL_READ_MAX_BYTES)}: too large to read its end "
+                "here. d downloads it.",
+                "$warning",
+            )
+        end = data[-PREVIEW_MAX_BYTES:]
+        text = end.decode("utf-8", "replace")
+        if len(end) < len(data):
+            text = text.partition("\n")[2]  # start at a whole line
+        stamp = self._stamp()
+        marker = f"✂ the last {format_size(len(end))} of {format_size(len(data))}, read {stamp}"
+        return Content("\n").join([Content.styled(marker, "$warning"), highlight(text, path=name)])
+
+
+def looks_like_text(data: bytes) -> bool:
+    if b"\x00" in data[:8192]:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(data) - 3  # only a character cut at the preview's end
+    return True
 
 
 def preview_content(entry: RemoteFile, data: bytes) -> Content:
     """Text with syntax highlighting by file name; anything binary shows size and type only."""
-    is_text = b"\x00" not in data[:8192]
-    text = ""
-    if is_text:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            is_text = False
+    is_text = looks_like_text(data)
+    text = data.decode("utf-8", "replace") if is_text else ""
     if not is_text:
         return Content.styled(
             f"Binary file: {format_size(entry.size)}, {entry.content_type or 'unknown type'}.\n"

@@ -1,25 +1,28 @@
 """Dialogs: confirm (default Cancel, optionally typed), identifier entry, upload picker,
-file preview, help and run history."""
+file preview, help, run history and the message log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, DirectoryTree, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from dstui.api.constants import IDENTIFIER_MAX_LENGTH, IDENTIFIER_MIN_LENGTH, IDENTIFIER_RE
 from dstui.api.errors import RequestValidationError
 from dstui.api.validation import validate_identifier
 from dstui.tui.formatting import format_size
 from dstui.tui.history import RunRecord
+from dstui.tui.message_log import LogEntry
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -31,13 +34,20 @@ class ConfirmModal(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, message: str, *, confirm_label: str = "Delete", typed: str | None = None
+        self,
+        title: str,
+        message: str,
+        *,
+        confirm_label: str = "Delete",
+        typed: str | None = None,
+        typed_meaning: str = "",
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.message = message
         self.confirm_label = confirm_label
         self.typed = typed
+        self.typed_meaning = typed_meaning  # what the typed value counts, for a wrong answer
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm-dialog") as dialog:
@@ -46,6 +56,7 @@ class ConfirmModal(ModalScreen[bool]):
             if self.typed is not None:
                 yield Static(Content(f"Type {self.typed} to confirm:"))
                 yield Input(id="confirm-typed")
+                yield Static("", id="confirm-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(
@@ -69,11 +80,19 @@ class ConfirmModal(ModalScreen[bool]):
     @on(Input.Changed, "#confirm-typed")
     def _typed(self, event: Input.Changed) -> None:
         self.query_one("#confirm", Button).disabled = event.value.strip() != self.typed
+        self.query_one("#confirm-error", Static).update("")
 
     @on(Input.Submitted, "#confirm-typed")
     def _typed_submit(self, event: Input.Submitted) -> None:
-        if event.value.strip() == self.typed:
+        value = event.value.strip()
+        if value == self.typed:
             self.dismiss(True)
+            return
+        meaning = f" ({self.typed_meaning})" if self.typed_meaning else ""
+        typed = f"{value!r} is not {self.typed}" if value else "Nothing typed"
+        self.query_one("#confirm-error", Static).update(
+            Content(f"{typed}: type {self.typed}{meaning} to confirm, or esc to cancel.")
+        )
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
@@ -113,7 +132,9 @@ class IdentifierModal(ModalScreen[str | None]):
         try:
             identifier = validate_identifier(value.strip())
         except RequestValidationError as exc:
-            self.query_one("#identifier-error", Static).update(Content(exc.message))
+            self.query_one("#identifier-error", Static).update(
+                Content(f"{identifier_problem(value.strip(), exc)}\n{exc.hint}")
+            )
             return
         self.dismiss(identifier)
 
@@ -128,6 +149,21 @@ class IdentifierModal(ModalScreen[str | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+_CHARACTER_NAMES = {" ": "space", "\t": "tab", "\u00a0": "no-break space"}
+
+
+def identifier_problem(value: str, exc: RequestValidationError) -> str:
+    """The refused characters named one by one (`space`, not a quoted blank that a line
+    break can split); other problems keep the validator's own words."""
+    refused = sorted({ch for ch in value if IDENTIFIER_RE.match(ch * 4) is None})
+    if not refused or not IDENTIFIER_MIN_LENGTH <= len(value) <= IDENTIFIER_MAX_LENGTH:
+        return exc.message[:1].upper() + exc.message[1:] + "."
+    names = [
+        _CHARACTER_NAMES.get(ch) or (repr(ch) if ch.isprintable() else ascii(ch)) for ch in refused
+    ]
+    return f"Not allowed in an identifier: {', '.join(names)}."
 
 
 class _RootNamedTree(DirectoryTree):
@@ -246,6 +282,8 @@ def help_content(sections: Iterable[tuple[str, Sequence[tuple[str, str, bool]]]]
         )
     ]
     for title, rows in sections:
+        if not rows:
+            continue  # a pane with no keys of its own (the Code pane: see Editor)
         lines.append(Content(""))
         lines.append(Content.styled(title, "bold $primary"))
         for key, action, touches in rows:
@@ -276,10 +314,12 @@ class HistoryModal(ModalScreen[int | None]):
             for index in range(len(self.runs) - 1, -1, -1):
                 run = self.runs[index]
                 first_line = run.code.strip().splitlines()[0] if run.code.strip() else "(empty)"
+                number = f"#{run.number:<3} " if run.number else ""  # older runs have none
                 options.append(
                     Option(
                         Content(
-                            f"{run.at[:19].replace('T', ' ')}  {run.status:<9}  {first_line[:60]}"
+                            f"{number}{run.at[:19].replace('T', ' ')}  {run.status:<9}  "
+                            f"{first_line[:60]}"
                         ),
                         id=str(index),
                     )
@@ -295,3 +335,206 @@ class HistoryModal(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class MessagesModal(ModalScreen[None]):
+    """The message log, newest first: every toast with its full error, hint and ids."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", show=False),
+        Binding("q", "close", "Close", show=False),
+        Binding("c", "copy_entry", "Copy", show=False),
+    ]
+
+    def __init__(self, entries: Sequence[LogEntry]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.entries = list(reversed(entries))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide", id="messages-dialog") as dialog:
+            dialog.border_title = f"Messages ({len(self.entries)})"
+            dialog.border_subtitle = "c copies the highlighted message · esc closes"
+            if not self.entries:
+                yield Static(Content.styled("No messages yet.", "$text-muted"))
+            options = [
+                Option(_log_entry_content(entry), id=str(index))
+                for index, entry in enumerate(self.entries)
+            ]
+            yield OptionList(*options, id="messages-list")
+
+    def on_mount(self) -> None:
+        self.query_one("#messages-list").focus()
+
+    def action_copy_entry(self) -> None:
+        index = self.query_one("#messages-list", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.entries):
+            return
+        self.app.copy_to_clipboard(self.entries[index].full_text())
+        self.query_one("#messages-dialog").border_subtitle = "copied · esc closes"
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+_SEVERITY_MARK = {
+    "error": ("✘", "bold $text-error"),
+    "warning": ("!", "bold $text-warning"),
+    "information": ("·", "$text-muted"),
+}
+
+
+def _log_entry_content(entry: LogEntry) -> Content:
+    mark, style = _SEVERITY_MARK.get(entry.severity, ("·", ""))
+    lines = [Content.assemble((f"{entry.at} ", "$text-muted"), (f"{mark} ", style), entry.text)]
+    for label, value in entry.details():
+        lines.append(Content.assemble((f"    {label}: ", "bold $secondary"), value))
+    return Content("\n").join(lines)
+
+
+class ClashModal(ModalScreen[str | None]):
+    """A download's destination exists: replace it, keep both, or pick another name."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, dest: Path, source_name: str, kept_name: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.dest = dest
+        self.source_name = source_name
+        self.kept_name = kept_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="clash-dialog") as dialog:
+            dialog.border_title = "File exists"
+            yield Static(
+                Content(
+                    f"{self.dest} exists. Replace it with {self.source_name} from the session, "
+                    f"keep both (saves as {self.kept_name}), or save under another name?"
+                ),
+                classes="dialog-message",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button("Save as…", id="save-as")
+                yield Button("Keep both", id="keep-both")
+                yield Button("Overwrite", id="overwrite", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel").focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "cancel" else event.button.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SaveAsModal(ModalScreen[Path | None]):
+    """Where to save a download: a path, relative ones under the download folder."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, source_name: str, folder: Path) -> None:
+        super().__init__(classes="dialog-screen")
+        self.source_name = source_name
+        self.folder = folder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="save-as-dialog") as dialog:
+            dialog.border_title = f"Save {self.source_name} as"
+            yield Static(
+                Content(f"A relative path is saved under {self.folder}."),
+                classes="dialog-message",
+            )
+            yield Input(self.source_name, placeholder="local path", id="save-as-path")
+            yield Static("", id="save-as-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#save-as-path").focus()
+
+    def _accept(self, value: str) -> None:
+        if not value.strip():
+            self.query_one("#save-as-error", Static).update("Type a file name first.")
+            return
+        path = Path(value.strip()).expanduser()
+        path = path if path.is_absolute() else self.folder / path
+        if path.is_dir():
+            path = path / self.source_name
+        self.dismiss(path)
+
+    @on(Input.Submitted, "#save-as-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self._accept(event.value)
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self._accept(self.query_one("#save-as-path", Input).value)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def kept_name(dest: Path) -> Path:
+    """`report (1).csv`, `report (2).csv`, …: the first name next to dest that is free."""
+    for number in range(1, 10_000):
+        candidate = dest.with_name(f"{dest.stem} ({number}){dest.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(f"no free name next to {dest}")
+
+
+FOLLOW_INTERVAL_S = 2.0
+
+
+class PreviewModal(TextModal):
+    """A text file's preview; `t` shows its end instead, `f` follows it (re-read every 2 s,
+    each read a request to the session ↻)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "tail", "End", show=False),
+        Binding("f", "follow", "Follow", show=False),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        body: Content,
+        read_end: Callable[[], Awaitable[Content]],
+    ) -> None:
+        super().__init__(title, body, dialog_id="preview-dialog")
+        self.read_end = read_end
+        self.following = False
+        self._timer: Timer | None = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._subtitle()
+
+    def _subtitle(self) -> None:
+        follow = "f stops following" if self.following else "f follows ↻"
+        self.query_one(
+            f"#{self.dialog_id}"
+        ).border_subtitle = f"t shows the end ↻ · {follow} · esc closes"
+
+    def action_tail(self) -> None:
+        self._read_end()
+
+    def action_follow(self) -> None:
+        self.following = not self.following
+        if self.following:
+            self._read_end()
+            self._timer = self.set_interval(FOLLOW_INTERVAL_S, self._read_end)
+        elif self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._subtitle()
+
+    @work(group="preview-end", exclusive=True, exit_on_error=False)
+    async def _read_end(self) -> None:
+        body = await self.read_end()
+        self.query_one("#text-body", Static).update(body)
+        self.query_one("#text-scroll", VerticalScroll).scroll_end(animate=False)

@@ -64,6 +64,7 @@ class StatusBar(Static):
     def __init__(self, *, animate: bool = True) -> None:
         super().__init__(id="status-bar")
         self.animate_spinner = animate
+        self.messages_key = "e"  # where the full error is (the message log)
 
     def on_mount(self) -> None:
         if self.animate_spinner:
@@ -84,7 +85,13 @@ class StatusBar(Static):
             parts.append(Content.styled(f"refreshed {self.refreshed}", "$text-muted"))
         if self.error:
             first_line = self.error.splitlines()[0] if self.error.strip() else self.error
-            parts.append(Content.styled(f"✘ {first_line}", "$text-error"))
+            error = Content.styled(f"✘ {first_line}", "$text-error")
+            more = Content.styled(f" ({self.messages_key}: details)", "$text-muted")
+            width = self.content_size.width
+            room = width - Content("  ").join(parts).cell_length - 2 - more.cell_length
+            if width and error.cell_length > room:
+                error = error.truncate(max(room, 12), ellipsis=True)
+            parts.append(Content.assemble(error, more))
         return Content("  ").join(parts)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.events import Click
+from textual.events import Click, Key
 from textual.reactive import reactive
 from textual.validation import Number
 from textual.widgets import Input, Static, TextArea
@@ -15,8 +15,81 @@ from dstui.api.constants import (
     MAX_EXECUTION_TIMEOUT_S,
     MIN_EXECUTION_TIMEOUT_S,
 )
+from dstui.api.display import escape_controls
+from dstui.api.validation import timeout_problem
 
-DEFAULT_CODE = 'import sys\nprint("hello from", sys.version.split()[0])\n'
+# Shown dimmed while the buffer is empty; never part of the buffer, so typing starts afresh.
+PLACEHOLDER = 'print("hello")   # type Python; ctrl+r runs it'
+# Lines after which the next one leaves the block.
+_DEDENT_AFTER = ("return", "pass", "break", "continue", "raise")
+# Every key the editor understands, for the help (ctrl+a keeps its shell meaning, as ctrl+e).
+EDITOR_KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+r / f5", "run the buffer, or the selection, in the target session"),
+    ("enter", "new line, indented like this one (one level more after a `:`)"),
+    ("tab", "indent to the next tab stop"),
+    ("backspace", "in a line's leading spaces: back one indent level"),
+    ("esc", "leave the editor (then 1–4, q… are pane keys again)"),
+    ("f7", "select all"),
+    ("shift+arrows", "select; shift+home / shift+end to the line's ends"),
+    ("ctrl+a / home", "start of the line (ctrl+a as in a shell; f7 selects all)"),
+    ("ctrl+e / end", "end of the line"),
+    ("ctrl+←/→", "previous / next word"),
+    ("pgup / pgdn", "a page up / down"),
+    ("ctrl+z/ctrl+y", "undo / redo (a run loaded with f3 is one undo from the draft)"),
+    ("ctrl+x/c/v", "cut / copy / paste"),
+    ("ctrl+w/alt+del", "delete the word left / right of the cursor"),
+    ("ctrl+u/ctrl+k", "delete to the start / end of the line"),
+    ("ctrl+shift+k", "delete the line"),
+    ("f3", "load an earlier run of this session (the draft stays one undo away)"),
+    ("f4 / f6", "stop waiting for the run (the service cannot cancel) / async mode"),
+    ("f2", "fetch the result of a run f4 stopped waiting for"),
+    ("f12", "interrupt the kernel (emulator only)"),
+)
+
+
+def next_line_indent(line_before_cursor: str, indent_width: int) -> str:
+    """The indentation for a new line: the current one, one level more after a `:` that opens
+    a block, one level less after a statement that leaves it."""
+    stripped = line_before_cursor.strip()
+    indent = line_before_cursor[: len(line_before_cursor) - len(line_before_cursor.lstrip())]
+    code = stripped.split("#", 1)[0].rstrip() if "#" in stripped else stripped
+    if code.endswith(":"):
+        return indent + " " * indent_width
+    first_word = code.split(maxsplit=1)[0] if code else ""
+    if first_word in _DEDENT_AFTER:
+        return indent[: max(len(indent) - indent_width, 0)]
+    return indent
+
+
+class PythonEditor(TextArea):
+    """A TextArea whose enter keeps the indentation and opens a Python block after `:`."""
+
+    async def _on_key(self, event: Key) -> None:
+        if event.key == "enter" and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            row, column = self.cursor_location
+            before = self.document[row][:column]
+            start, end = self.selection
+            self.replace("\n" + next_line_indent(before, self.indent_width), start, end)
+            return
+        if event.key == "backspace" and not self.read_only and self._dedent():
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
+    def _dedent(self) -> bool:
+        """Backspace in a line's leading spaces goes back a whole level, as enter went in."""
+        start, end = self.selection
+        row, column = end
+        before = self.document[row][:column]
+        if start != end or not before or before.strip(" "):
+            return False
+        width = max(self.indent_width, 1)
+        target = (column - 1) // width * width
+        self.delete((row, target), end)
+        return True
 
 
 class AsyncToggle(Static):
@@ -53,10 +126,11 @@ class CodePane(Vertical):
             )
             yield Static("s", id="timeout-unit")
             yield AsyncToggle(id="async-mode")
-            yield Static("", id="run-target")
         # The language is set once the session list is on screen (enable_highlighting):
         # building the tree-sitter query takes ~50 ms on the event loop.
-        yield TextArea.code_editor(DEFAULT_CODE, theme="css", id="editor")
+        yield PythonEditor.code_editor(
+            "", theme="css", id="editor", placeholder=Content.styled(PLACEHOLDER, "italic")
+        )
         with VerticalScroll(id="output-scroll", can_focus=True):
             yield Static(
                 Content.styled("ctrl+r / f5 runs the buffer (or the selection)", "$text-muted"),
@@ -65,6 +139,7 @@ class CodePane(Vertical):
 
     def __init__(self) -> None:
         super().__init__(id="code-pane", classes="pane")
+        self._target = Content()
 
     def on_mount(self) -> None:
         self.border_title = "3 Code"
@@ -91,9 +166,7 @@ class CodePane(Vertical):
             value = int(field.value)
         except ValueError:
             return None
-        if MIN_EXECUTION_TIMEOUT_S <= value <= MAX_EXECUTION_TIMEOUT_S:
-            return value
-        return None
+        return value if timeout_problem(value) is None else None
 
     @property
     def asynchronous(self) -> bool:
@@ -114,17 +187,37 @@ class CodePane(Vertical):
             )
         )
 
-    def set_target(self, identifier: str | None, read_only: bool) -> None:
-        target = self.query_one("#run-target", Static)
+    def set_target(
+        self,
+        identifier: str | None,
+        read_only: bool,
+        *,
+        pool: str = "",
+        running_in: str | None = None,
+    ) -> None:
+        """The run target, on the line above the output: the session first (a narrow pane
+        cuts the end), then the pool. While a run is in flight it names the session the run
+        is in, wherever the cursor is."""
+        pool_part = (f" · {pool}", "$text-muted") if pool else ""
         if read_only:
-            target.update(
-                Content.styled("read-only: runs disabled", "$text-warning"),
-                layout=False,
+            content = Content.styled("read-only: runs disabled", "$text-warning")
+        elif running_in is not None:
+            content = Content.assemble(
+                ("▶ running in ", "bold $accent"), escape_controls(running_in), " ↻", pool_part
             )
         elif identifier is None:
-            target.update(Content.styled("no session selected", "$text-muted"), layout=False)
+            content = Content.styled("no session selected", "$text-muted")
         else:
-            target.update(Content.assemble(("in ", "$text-muted"), identifier, " ↻"), layout=False)
+            shown = escape_controls(identifier)  # from a listing: may hold control characters
+            content = Content.assemble(("run in ", "$text-muted"), shown, " ↻", pool_part)
+        content = Content.assemble(" ", content, " ")
+        self._target = content
+        self.query_one("#output-scroll", VerticalScroll).border_title = content
+
+    @property
+    def target_text(self) -> str:
+        """The run target as plain text."""
+        return self._target.plain
 
     def show_output(self, content: Content) -> None:
         self.query_one("#output", Static).update(content)

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from dstui.api.constants import MOUNT_ROOT
+from dstui.api.display import escape_controls
 from dstui.api.models import RemoteFile
 from dstui.tui.formatting import counted, format_size, short_time
 
@@ -36,14 +37,50 @@ def progress_bar(done: int, total: int | None, width: int) -> Content:
 
 class FilesTable(DataTable[str | Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g,home", "first_row", "First", show=False),
+        Binding("G,end", "last_row", "Last", show=False),
         Binding("enter", "screen.open_entry", "Open dir", show=False, id="open-entry"),
         Binding("backspace", "screen.parent_directory", "Up", id="parent-directory"),
         Binding("u", "screen.upload_file", "Upload↻", id="upload-file"),
         Binding("d", "screen.download_file", "Download↻", id="download-file"),
+        Binding("D", "screen.download_file_as", "Save as↻", show=False, id="download-file-as"),
         Binding("ctrl+d", "screen.delete_file", "Delete↻", id="delete-file"),
         Binding("p", "screen.preview_file", "Preview↻", id="preview-file"),
         Binding("r", "screen.refresh_files", "List↻", id="refresh-files"),
     ]
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=max(self.row_count - 1, 0))
+
+
+# Fixed columns, and the least the free ones get; the name column takes what is left.
+SIZE_WIDTH = 9
+MODIFIED_WIDTH = 11
+MIN_NAME_WIDTH = 16
+START_NAME_WIDTH = 20
+MIN_TYPE_WIDTH = 10
+MAX_TYPE_WIDTH = 32
+CELL_PADDING = 2  # one cell either side of every column
+
+
+def column_widths(room: int, longest_type: int) -> tuple[int, int]:
+    """(name, type) widths for a table `room` cells wide: type gets what its longest value
+    needs (within bounds), name the rest, and neither less than its minimum."""
+    free = room - SIZE_WIDTH - MODIFIED_WIDTH - 4 * CELL_PADDING
+    type_width = max(MIN_TYPE_WIDTH, min(longest_type, MAX_TYPE_WIDTH, free - MIN_NAME_WIDTH))
+    return max(MIN_NAME_WIDTH, free - type_width), type_width
+
+
+def shown_type(entry: RemoteFile) -> str:
+    """The media type without its parameters (`; charset=utf-8` only costs width)."""
+    if entry.is_dir:
+        return "directory"
+    return (entry.content_type or "").split(";")[0].strip() or "—"
 
 
 class FilesPane(Vertical):
@@ -54,14 +91,12 @@ class FilesPane(Vertical):
         self.identifier: str | None = None
         self.path = ""
         self.entries: dict[str, RemoteFile] = {}
+        self._widths = (0, 0)
 
     def compose(self) -> ComposeResult:
         yield Static(id="files-path")
         table = FilesTable(id="files-table", cursor_type="row")
-        table.add_column("name", key="name", width=20)
-        table.add_column("size", key="size", width=9)
-        table.add_column("modified", key="modified", width=11)
-        table.add_column("type", key="type", width=10)
+        self._add_columns(table, START_NAME_WIDTH, MIN_TYPE_WIDTH)
         yield table
         yield Static(id="transfer-progress")
         yield Static(id="files-note")
@@ -74,6 +109,31 @@ class FilesPane(Vertical):
     @property
     def table(self) -> FilesTable:
         return self.query_one(FilesTable)
+
+    def _add_columns(self, table: FilesTable, name_width: int, type_width: int) -> None:
+        self._widths = (name_width, type_width)
+        table.add_column("name", key="name", width=name_width)
+        table.add_column("size", key="size", width=SIZE_WIDTH)
+        table.add_column("modified", key="modified", width=MODIFIED_WIDTH)
+        table.add_column("type", key="type", width=type_width)
+
+    def _fit_columns(self) -> None:
+        """Give the columns the pane's width (re-adding them: DataTable keeps set widths)."""
+        width = self.table.scrollable_content_region.width
+        if not width:
+            return
+        types = [len(shown_type(f)) for f in self.entries.values()]
+        widths = column_widths(width, max([len("directory"), *types]))
+        if widths != self._widths:
+            self.table.clear(columns=True)
+            self._add_columns(self.table, *widths)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._relayout)
+
+    def _relayout(self) -> None:
+        if self.identifier is not None and self.entries:
+            self.show_listing(self.identifier, self.path, list(self.entries.values()))
 
     def focus_primary(self) -> None:
         self.table.focus()
@@ -104,20 +164,31 @@ class FilesPane(Vertical):
         self.entries = {f.name: f for f in files}
         table = self.table
         table.clear()
+        self._fit_columns()
         if path:
             table.add_row("../", "", "", "parent directory", key=PARENT_KEY)
         ordered = sorted(files, key=lambda f: (not f.is_dir, f.name.lower()))
         for entry in ordered:
             name = f"{entry.name}/" if entry.is_dir else entry.name
             table.add_row(
-                Text(name, style="bold" if entry.is_dir else ""),  # server text, not markup
+                # Server text: never markup, and control characters shown escaped.
+                Text(
+                    escape_controls(name),
+                    style="bold" if entry.is_dir else "",
+                    overflow="ellipsis",
+                    no_wrap=True,
+                ),
                 "" if entry.is_dir else format_size(entry.size),
                 short_time(entry.last_modified),
-                Text("directory" if entry.is_dir else (entry.content_type or "—")),
+                Text(shown_type(entry), overflow="ellipsis", no_wrap=True),
                 key=entry.name,
             )
         self.query_one("#files-path", Static).update(
-            Content.assemble((self.remote_dir(), "bold"), ("  ", ""), (identifier, "$text-muted")),
+            Content.assemble(
+                (escape_controls(self.remote_dir()), "bold"),
+                ("  ", ""),
+                (escape_controls(identifier), "$text-muted"),
+            ),
             layout=False,
         )
         count = sum(1 for f in files if not f.is_dir)
@@ -153,6 +224,14 @@ class FilesPane(Vertical):
 
     def hide_progress(self) -> None:
         self.query_one("#transfer-progress", Static).display = False
+
+    def show_failure(self, note: str) -> None:
+        """Listing failed: the empty table says where the error went."""
+        if self.table.row_count:
+            self.table.clear()
+        self.entries = {}
+        self.identifier = None
+        self.set_note(note)
 
     def set_note(self, text: str) -> None:
         self.query_one("#files-note", Static).update(Content(text), layout=False)

@@ -15,10 +15,16 @@ from textual.content import Content
 from textual.events import Click
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 
 KEY_STYLE = "bold $footer-key-foreground"
 DISABLED_STYLE = "dim"
 HELP_KEY = "question_mark"
+# Kept when the bar is too narrow, by binding id: new, open, zoom, messages, help, quit.
+KEPT_IDS = frozenset({"new-session", "open-session", "maximize-pane", "messages", "help", "quit"})
+LEAVE_INPUT = "Leave field"
+ZOOM_ID = "maximize-pane"
+ZOOMED_DESCRIPTION = "Unzoom (esc too)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,8 @@ class _Key:
     label: str  # how the key is written
     description: str
     enabled: bool
+    kept: bool = False  # never dropped for room
+    pane: bool = False  # the focused pane's own key: dropped before the global ones
 
 
 class KeysFooter(Widget, can_focus=False):
@@ -55,10 +63,22 @@ class KeysFooter(Widget, can_focus=False):
         shown: list[_Key] = []
         seen_actions: set[str] = set()
         palette: _Key | None = None
+        if isinstance(self.screen.focused, Input | TextArea):
+            # Typing goes to the field; say how to get the pane keys back.
+            shown.append(_Key("escape", "esc", LEAVE_INPUT, True, kept=True))
+        zoomed = self.screen.maximized is not None
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
+            description = binding.description
+            if zoomed and binding.id == ZOOM_ID:
+                description = ZOOMED_DESCRIPTION  # the header and pane bar are hidden now
             entry = _Key(
-                key, self.app.get_key_display(binding), binding.description, active.enabled
+                key,
+                self.app.get_key_display(binding),
+                description,
+                active.enabled,
+                kept=key == HELP_KEY or binding.id in KEPT_IDS,
+                pane=not isinstance(active.node, Screen) and active.node is not self.app,
             )
             if key == self.app.COMMAND_PALETTE_BINDING:
                 if self.app.ENABLE_COMMAND_PALETTE:
@@ -73,9 +93,11 @@ class KeysFooter(Widget, can_focus=False):
         pieces = [(entry, self._piece(entry)) for entry in shown]
         tail = self._piece(palette) if palette is not None else Content("")
         room = self.size.width - tail.cell_length
-        # Too narrow: drop keys from the end, but never `?`, which lists all of them.
+        # Too narrow: drop the pane's keys from the end, then global ones, but never `?`
+        # (which lists all of them), zoom, new, open, messages or quit.
         while pieces and sum(piece.cell_length for _, piece in pieces) > room:
-            droppable = [i for i, (entry, _) in enumerate(pieces) if entry.key != HELP_KEY]
+            droppable = [i for i, (entry, _) in enumerate(pieces) if not entry.kept]
+            droppable = [i for i in droppable if pieces[i][0].pane] or droppable
             if not droppable:
                 break
             del pieces[droppable[-1]]

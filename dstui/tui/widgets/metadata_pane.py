@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,8 +13,18 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
+from dstui.api.display import escape_controls
 from dstui.api.models import PoolMetadata, Session
-from dstui.tui.formatting import Clock, counted, format_age, format_expiry, format_timestamp
+from dstui.tui.formatting import (
+    Clock,
+    counted,
+    format_age,
+    format_duration,
+    format_expiry,
+    format_timestamp,
+)
+
+ESTIMATED = "estimated"
 
 
 class MetadataPane(Vertical):
@@ -30,6 +40,9 @@ class MetadataPane(Vertical):
         self.session: Session | None = None
         self.source = ""
         self.pool: PoolMetadata | None = None
+        # Sessions whose last access and expiry were estimated after an action touched them:
+        # identifier -> (time of the answer, cooldown). A listing or GET /session replaces them.
+        self.estimates: dict[str, tuple[datetime, timedelta]] = {}
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="metadata-scroll", can_focus=True):
@@ -69,20 +82,37 @@ class MetadataPane(Vertical):
             details.update(Content.styled("No session selected.", "$text-muted"))
             return
         now = self.clock()
+        estimate = self.estimates.get(session.identifier)
+        mark = Content.styled(f"  {ESTIMATED}", "italic $text-warning") if estimate else Content()
         rows: list[tuple[str, Content]] = [
-            ("identifier", Content(session.identifier)),
+            ("identifier", Content(escape_controls(session.identifier))),
             ("created", _moment(session.created_at, format_age(session.created_at, now))),
             (
                 "last access",
-                _moment(session.last_accessed_at, format_age(session.last_accessed_at, now)),
+                _moment(session.last_accessed_at, format_age(session.last_accessed_at, now)) + mark,
             ),
-            ("expires at", _moment(session.expires_at, format_expiry(session.expires_at, now))),
+            (
+                "expires at",
+                _moment(session.expires_at, format_expiry(session.expires_at, now)) + mark,
+            ),
+            ("cooldown", _cooldown(session, estimate)),
             ("etag", Content(session.etag or "—")),
         ]
         lines = [
             Content.assemble((f"{label:<12}", "bold $secondary"), value) for label, value in rows
         ]
-        lines.append(Content.styled(self.source, "$text-muted"))
+        if estimate is not None:
+            answered, cooldown = estimate
+            lines.append(
+                Content.styled(
+                    f"estimated: the answer at {format_timestamp(answered)} + the "
+                    f"{format_duration(cooldown.total_seconds())} cooldown; the next listing "
+                    "(r) confirms it",
+                    "$text-muted",
+                )
+            )
+        else:
+            lines.append(Content.styled(self.source, "$text-muted"))
         details.update(Content("\n").join(lines))
 
     def show_pool(self, metadata: PoolMetadata, endpoint: str, api_version: str) -> None:
@@ -101,6 +131,10 @@ class MetadataPane(Vertical):
                     ("kernel      ", "bold $secondary"), f"{kernel.name} {kernel.version}"
                 )
             )
+        if metadata.emulator_sandbox is not None:
+            lines.append(
+                Content.assemble(("sandbox     ", "bold $secondary"), metadata.emulator_sandbox)
+            )
         lines.append(
             Content.assemble(
                 ("updated     ", "bold $secondary"), format_timestamp(metadata.last_updated_at)
@@ -115,6 +149,11 @@ class MetadataPane(Vertical):
         search, table = self._package_widgets()
         self._fill_packages(table, search.value)
 
+    def show_pool_failed(self, note: str) -> None:
+        """`m` failed and no earlier pool metadata is shown: say where the error went."""
+        if self.pool is None:
+            self.query_one("#pool-summary", Static).update(Content.styled(note, "$text-error"))
+
     def _fill_packages(self, table: DataTable[Text], query: str) -> None:
         table.clear()
         if self.pool is None:
@@ -128,6 +167,17 @@ class MetadataPane(Vertical):
     def _search_changed(self, event: Input.Changed) -> None:
         _search, table = self._package_widgets()
         self._fill_packages(table, event.value)
+
+
+def _cooldown(session: Session, estimate: tuple[datetime, timedelta] | None) -> Content:
+    """How long the session lives without requests: expiresAt − lastAccessedAt."""
+    if estimate is not None:
+        length = estimate[1]
+    elif session.expires_at is not None and session.last_accessed_at is not None:
+        length = session.expires_at - session.last_accessed_at
+    else:
+        return Content("—")
+    return Content(f"{format_duration(length.total_seconds())} idle (expires − last access)")
 
 
 def _moment(when: datetime | None, relative: str) -> Content:

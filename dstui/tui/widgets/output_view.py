@@ -5,6 +5,7 @@ Everything that came from the server is inserted as plain text, never parsed as 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.content import Content
@@ -48,12 +49,44 @@ def _cut_marker(stream: str, limit: int) -> Content:
     )
 
 
-def render_running(code_target: str, elapsed_ms: float, polls: int, asynchronous: bool) -> Content:
-    mode = f"async, {counted(polls, 'poll')}" if asynchronous else "sync"
-    return Content.assemble(
-        ("… running ", "bold $accent"),
-        f"in {code_target} · {format_elapsed_ms(elapsed_ms)} ({mode})",
+def render_running(
+    code_target: str,
+    elapsed_ms: float,
+    polls: int,
+    asynchronous: bool,
+    *,
+    number: int = 0,
+    started: str = "",
+    waiting: str | None = None,
+    fetching: bool = False,
+) -> Content:
+    if fetching:
+        mode = f"fetching its result, {counted(polls, 'poll')}"
+    else:
+        mode = f"async, {counted(polls, 'poll')}" if asynchronous else "sync"
+    run = f"#{number} " if number else ""
+    since = f" · started {started}" if started else ""
+    line = Content.assemble(
+        (f"… running {run}", "bold $accent"),
+        f"in {code_target}{since} · {format_elapsed_ms(elapsed_ms)} ({mode})",
     )
+    if waiting is None:
+        return line
+    return Content("\n").join([line, Content.styled(waiting, "$text-warning")])
+
+
+def _started(at: str) -> str:
+    try:
+        return datetime.fromisoformat(at).astimezone(UTC).strftime("%H:%M:%S")
+    except ValueError:
+        return at
+
+
+def _where(record: RunRecord) -> Content:
+    """`#3 in probe-0003 · started 10:00:00`: which run this is, whose, and when."""
+    run = f"#{record.number} " if record.number else ""
+    place = f"in {record.identifier} · " if record.identifier else ""
+    return Content.styled(f"{run}{place}started {_started(record.at)}", "bold")
 
 
 def render_run(
@@ -61,16 +94,21 @@ def render_run(
 ) -> Content:
     """The whole run; an image result is also drawn inline within image_box (columns, rows)."""
     icon, style = _STATUS_STYLE.get(record.status, ("?", "bold"))
-    head = [Content.styled(f"{icon} {record.status}", style)]
+    label = "Stopped waiting" if record.status == "Canceled" else record.status
+    title = Content.assemble(Content.styled(f"{icon} {label} ", style), _where(record))
+    head: list[Content] = [Content(f"pool {record.pool}")] if record.pool else []
     if record.duration_ms is not None:
-        head.append(Content(f" · {format_elapsed_ms(record.duration_ms)} in the session"))
+        head.append(Content(f"{format_elapsed_ms(record.duration_ms)} in the session"))
     if record.elapsed_ms is not None:
-        head.append(Content(f" · {format_elapsed_ms(record.elapsed_ms)} round trip"))
+        head.append(Content(f"{format_elapsed_ms(record.elapsed_ms)} round trip"))
     if record.asynchronous:
-        head.append(Content(" · async"))
+        head.append(Content("async"))
     if record.stdout_truncated or record.stderr_truncated:
-        head.append(Content.styled(" · ✂ output cut", "bold $warning"))
-    lines = [Content("").join(head)]
+        head.append(Content.styled("✂ output cut", "bold $warning"))
+    lines = [title]
+    if head:
+        lines.append(Content(" · ").join(head))
+    lines.extend(Content.styled(note, "$text-warning") for note in record.notes)
     if record.timings:
         timing = " · ".join(
             f"{_TIMING_LABELS.get(name, name.removeprefix('x-ms-'))} {value}"
@@ -98,6 +136,7 @@ def render_run(
         picture = image_cells(Path(record.image_path), *image_box) if image_box else None
         if picture is not None:
             lines.append(picture)
-    if len(lines) == 1 and not record.error and record.status == "Succeeded":
+    produced = record.stdout or record.stderr or record.result_text or record.image_path
+    if not produced and not record.error and record.status == "Succeeded":
         lines.append(Content.styled("(no output)", "$text-muted"))
     return Content("\n").join(lines)

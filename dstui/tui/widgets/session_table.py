@@ -18,11 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.events import Key
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from dstui.api.display import escape_controls
 from dstui.api.models import Session
 from dstui.tui.formatting import Clock, counted, format_countdown, format_idle, short_time
 from dstui.tui.widgets.virtual_table import Column, VirtualTable
@@ -41,6 +41,7 @@ class SessionRow:
 
 class SessionTable(VirtualTable):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.open_files", "Files↻", show=False, id="open-files"),
         Binding("slash", "screen.filter_sessions", "Filter", id="filter-sessions"),
         Binding("r", "screen.refresh_sessions", "Refresh", id="refresh-sessions"),
         Binding("space", "screen.toggle_mark", "Mark", id="mark-session"),
@@ -87,6 +88,7 @@ class SessionsPane(Vertical):
         self.loading = False
         # What the summary suggests when the pool has no sessions (empty in --read-only).
         self.empty_hint = "n starts one"
+        self.failure = ""  # the last listing failed: what the empty pane says instead
         self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -106,24 +108,26 @@ class SessionsPane(Vertical):
     def _cells(self, row: SessionRow, now: datetime) -> tuple[str | Text, ...]:
         session = row.session
         mark = MARK if session.identifier in self.marks else " "
+        shown = Text(escape_controls(session.identifier))  # server text: no markup, no escapes
         if row.local:
-            return (mark, Text(session.identifier), "—", "—", "new")
+            return (mark, shown, "—", "—", "new")
         return (
             mark,
-            Text(session.identifier),  # server text: never parsed as markup
+            shown,
             short_time(session.created_at),
             format_idle(session.last_accessed_at, now),
             format_countdown(session.expires_at, now),
         )
 
-    def _matches(self, identifier: str) -> bool:
+    def matches_filter(self, identifier: str) -> bool:
+        """Whether the current filter shows this identifier."""
         return not self.filter_text or self.filter_text.lower() in identifier.lower()
 
     def _add(self, identifiers: Iterable[str], now: datetime) -> None:
         self.table.add_rows(
             (identifier, self._cells(self.rows[identifier], now))
             for identifier in identifiers
-            if self._matches(identifier)
+            if self.matches_filter(identifier)
         )
 
     def reset(self) -> None:
@@ -191,7 +195,7 @@ class SessionsPane(Vertical):
         if session.identifier in self.local_order:
             self.local_order.remove(session.identifier)
             self.loaded_order.insert(0, session.identifier)
-            self.rebuild(session.identifier)
+            self.rebuild()  # the cursor stays where the user put it: the run target too
             self.update_summary()
             return
         self._update_row(session.identifier)
@@ -241,20 +245,33 @@ class SessionsPane(Vertical):
         self.update_summary()
 
     def refresh_countdowns(self) -> None:
-        """Rewrite the "expires in" cells of the rows on screen (the 1 s tick and scrolling)."""
+        """Rewrite the "idle" and "expires in" cells of the rows on screen (the 1 s tick and
+        scrolling): both move with time, not only with the next listing."""
         table = self.table
         now = self.clock()
         for identifier in table.visible_keys():
             entry = self.rows.get(identifier)
             if entry is None or entry.local:
                 continue
+            idle = format_idle(entry.session.last_accessed_at, now)
+            if table.get_cell(identifier, "accessed") != idle:
+                table.update_cell(identifier, "accessed", idle)
             value = format_countdown(entry.session.expires_at, now)
             if table.get_cell(identifier, "expires") != value:
                 table.update_cell(identifier, "expires", value)
 
+    def show_failure(self, note: str) -> None:
+        """The listing failed (note) or worked (""): an empty table says so, not nothing."""
+        self.failure = note
+        self.table.empty_text = note
+        self.table.refresh()
+        self.update_summary()
+
     def update_summary(self) -> None:
         loaded = len(self.loaded_order)
-        if not (loaded or self.local_order or self.loading or self.more_available):
+        if self.failure and not (loaded or self.local_order):
+            parts = [self.failure]
+        elif not (loaded or self.local_order or self.loading or self.more_available):
             parts = ["the pool has no sessions", self.empty_hint]
         elif self.loading:
             parts = [f"{loaded} loaded", "loading more…"]
@@ -302,7 +319,8 @@ class SessionsPane(Vertical):
             self.filter_text = ""
             self.rebuild()
             self.update_summary()
-        self.table.focus()
+        # At once, not after a refresh: a key right behind esc must not reach the field.
+        self.screen.set_focus(self.table)
 
     @on(Input.Changed, "#session-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -321,12 +339,6 @@ class SessionsPane(Vertical):
             self._filter_timer.stop()
         self._apply_filter(event.value)
         self.table.focus()
-
-    def on_key(self, event: Key) -> None:
-        field = self._filter_field()
-        if event.key == "escape" and field is not None and self.screen.focused is field:
-            event.stop()
-            self.clear_filter()
 
     # -- events -----------------------------------------------------------------------------
 

@@ -88,6 +88,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cells: dict[str, list[Cell]] = {}
         self._column_index = {column.key: i for i, column in enumerate(self.columns)}
         self._row_width = sum(column.width + 2 for column in self.columns)
+        self.empty_text = ""  # drawn under the header while there are no rows
 
     # -- data -------------------------------------------------------------------------------
 
@@ -216,6 +217,10 @@ class VirtualTable(ScrollView, can_focus=True):
             return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base + header)
         index = int(self.scroll_y) + y - 1
         if index >= len(self._keys):
+            if index == 0 and self.empty_text:
+                muted = Style(dim=True)
+                note = Strip([Segment(f" {self.empty_text}", base + muted)])
+                return note.crop(0, width).extend_cell_length(width, base)
             return Strip.blank(width, base)
         style = base
         if index % 2:
