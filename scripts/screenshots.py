@@ -16,8 +16,8 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DirectoryTree
 
+from dstui.api.fake_pool import FakePool, frozen_clock
 from dstui.tui.app import DstuiApp
-from dstui.tui.demo import FakePool, frozen_clock
 from dstui.tui.settings import AppSettings
 
 SIZE = (120, 36)

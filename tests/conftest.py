@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.emulator_fixtures"]
+pytest_plugins = ["tests.sandbox_marker", "tests.emulator_fixtures"]
 
 _CLEARED_PREFIXES = ("DSTUI_", "AZURE_")
 _CLEARED_NAMES = ("POOL_MANAGEMENT_ENDPOINT", "ACA_POOL_MANAGEMENT_ENDPOINT")
