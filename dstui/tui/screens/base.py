@@ -82,6 +82,10 @@ class PoolScreen(Screen[None]):
         """What an empty pane says after its request failed."""
         return f"{what} failed: see messages ({self.messages_key()})"
 
+    def _select(self, identifier: str | None) -> None:
+        """Make `identifier` the run and files target; MainScreen also redraws its panes."""
+        self.selected = identifier
+
     def selected_or_hint(self) -> str | None:
         """The selected identifier; with none, a hint on how to get one."""
         if self.selected is None:

@@ -219,9 +219,6 @@ class RunActions(PoolScreen):
             return False
         return True
 
-    def _select(self, identifier: str | None) -> None:
-        raise NotImplementedError  # the screen moves the cursor (MainScreen._select)
-
     def _new_session_for_run(self) -> str:
         identifier = new_identifier()  # the same generator n offers
         self.created_by_run.add(identifier)
