@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -26,9 +27,15 @@ def sk_url(server: EmulatorServer, endpoint: str, identifier: str) -> str:
     return f"{server.endpoint}/{endpoint}?identifier={identifier}&api-version={OLD}"
 
 
+@pytest.mark.parametrize("sandbox", ["auto", "none"])
 async def test_sk_shaped_upload_after_an_execution_is_accepted(
-    emulator: EmulatorServer, ident: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_emulator: Callable[..., EmulatorServer],
+    sandbox: str,
+    ident: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    emulator = make_emulator(ready_sessions=1, sandbox=sandbox)
     caplog.set_level(logging.INFO, logger="dstui.emulator.access")
     local = tmp_path / "sales.csv"
     local.write_bytes(b"region,total\nwest,42\n")
