@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_client.py
 	$(BIN)/python bench/bench_emulator.py
 	$(BIN)/python bench/bench_tui.py
+	$(BIN)/python bench/bench_proxy.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache snapshot_report.html
