@@ -506,11 +506,12 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
     with diagnostics(env.stderr, verbose=verbose, secrets=secrets), warnings.catch_warnings():
         # The client logs its warnings too; Python's own warning lines would repeat them.
         warnings.simplefilter("ignore")
-        command = _ended_cleanly_by_sigterm(env, handler(env))
-        return _guarded(env, partial(asyncio.run, command), verbose=verbose)
+        # The handler is resolved (a lazy import) inside the guard: a failure is a message.
+        command = partial(_ended_cleanly_by_sigterm, env, handler)
+        return _guarded(env, lambda: asyncio.run(command()), verbose=verbose)
 
 
-async def _ended_cleanly_by_sigterm(env: CommandEnv, command: Coroutine[Any, Any, int]) -> int:
+async def _ended_cleanly_by_sigterm(env: CommandEnv, handler: Handler) -> int:
     """SIGTERM (from `timeout`, a supervisor, `kill`) ends a command as Ctrl-C does: it is
     cancelled, so its clean-up runs and no partial download is left behind."""
     loop = asyncio.get_running_loop()
@@ -526,9 +527,9 @@ async def _ended_cleanly_by_sigterm(env: CommandEnv, command: Coroutine[Any, Any
     try:
         loop.add_signal_handler(signal.SIGTERM, terminate)
     except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-        return await command
+        return await handler(env)
     try:
-        return await command
+        return await handler(env)
     except asyncio.CancelledError:
         if not terminated:
             raise

@@ -35,7 +35,8 @@ import msgspec
 
 from dstui import paths
 from dstui.api.constants import DEFAULT_API_VERSION
-from dstui.api.validation import is_loopback_endpoint
+from dstui.api.errors import RequestValidationError
+from dstui.api.validation import expand_local_path, is_loopback_endpoint
 from dstui.common.auth_kinds import AUTH_KINDS, AuthKind
 
 # Checked in this order; the first one set wins (after --endpoint).
@@ -242,8 +243,8 @@ def _parse_profile(path: Path, name: str, body: Any) -> Profile:
         endpoint=_stripped(profile.endpoint),
         api_version=_stripped(profile.api_version),
         auth=profile.auth,
-        token_file=_relative_to(path, token_file) if token_file else None,
-        ca_file=_relative_to(path, ca_file) if ca_file else None,
+        token_file=_relative_to(path, f"{prefix}.token_file", token_file) if token_file else None,
+        ca_file=_relative_to(path, f"{prefix}.ca_file", ca_file) if ca_file else None,
     )
 
 
@@ -257,7 +258,9 @@ def _parse_tui(path: Path, tui: _TuiFile) -> TuiSettings:
         theme=_stripped(tui.theme),
         auto_refresh_s=tui.auto_refresh_s,
         download_dir=(
-            _relative_to(path, download_dir) if download_dir else paths.default_download_dir()
+            _relative_to(path, "tui.download_dir", download_dir)
+            if download_dir
+            else paths.default_download_dir()
         ),
         keymap=MappingProxyType(keymap),
     )
@@ -299,9 +302,12 @@ def _stripped(value: str | None) -> str | None:
     return value.strip() if value is not None else None
 
 
-def _relative_to(config_path: Path, value: str) -> Path:
+def _relative_to(config_path: Path, key: str, value: str) -> Path:
     """`~` expands; a relative path is taken relative to the config file's folder."""
-    candidate = Path(value).expanduser()
+    try:
+        candidate = expand_local_path(Path(value))
+    except RequestValidationError as exc:
+        raise ConfigError(config_path, key, exc.message, hint=exc.hint) from None
     return candidate if candidate.is_absolute() else config_path.parent / candidate
 
 
@@ -381,7 +387,12 @@ def resolve_connection(
 
 def _env_path(env: Mapping[str, str], name: str) -> Path | None:
     value = env.get(name, "").strip()
-    return Path(value).expanduser() if value else None
+    if not value:
+        return None
+    try:
+        return expand_local_path(Path(value))
+    except RequestValidationError as exc:
+        raise RequestValidationError(f"{name}: {exc.message}", hint=exc.hint) from None
 
 
 def _pick_endpoint(flag: str | None, env: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
@@ -151,6 +152,7 @@ class SessionsClient:
         # Which execution body wrapping the service accepted last (see SessionPropertiesMissing).
         self._wrap_properties = self.legacy
         self._auth = auth
+        self._observer = observer
         self._http = Requester(
             auth=auth,
             retry=retry or RetryPolicy(),
@@ -196,6 +198,10 @@ class SessionsClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        # An observer may hold exchanges to write (the request log); off the event loop.
+        close_observer = getattr(self._observer, "close", None)
+        if callable(close_observer):
+            await asyncio.to_thread(close_observer)
 
     def __repr__(self) -> str:
         return f"SessionsClient({self._endpoint!r}, api_version={self._api_version!r})"

@@ -552,8 +552,14 @@ class FakePool:
 
     async def delete_file(self, identifier: str, name: str, *, path: str = "") -> None:
         await self._session_call("delete_file", identifier)
-        self._entry(identifier, path, name)
+        entry = self._entry(identifier, path, name)
         del self._directory(identifier, path)[name]
+        if entry.is_dir:  # its own listing and every folder below it go too
+            base = _normalise_dir(path)
+            gone = f"{base}/{name}" if base else name
+            tree = self._tree(identifier)
+            for key in [k for k in tree if k == gone or k.startswith(f"{gone}/")]:
+                del tree[key]
 
 
 async def _single_chunk(data: bytes) -> AsyncIterator[bytes]:

@@ -56,13 +56,19 @@ def validate_identifier(identifier: str) -> str:
             hint=_IDENTIFIER_HINT,
         )
     if IDENTIFIER_RE.match(identifier) is None:
-        bad = sorted({ch for ch in identifier if IDENTIFIER_RE.match(ch * 4) is None})
-        shown = ", ".join(repr(ch) for ch in bad[:5])
+        shown = ", ".join(repr(ch) for ch in refused_identifier_characters(identifier)[:5])
         raise RequestValidationError(
             f"the session identifier contains characters the service refuses: {shown}",
             hint=_IDENTIFIER_HINT,
         )
     return identifier
+
+
+def refused_identifier_characters(identifier: str) -> list[str]:
+    """The characters of `identifier` the service refuses, each once, sorted."""
+    return sorted(
+        {ch for ch in identifier if IDENTIFIER_RE.match(ch * IDENTIFIER_MIN_LENGTH) is None}
+    )
 
 
 def new_identifier(prefix: str = "dstui") -> str:

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from dstui.api import Execution, ImageResult, RunOptions
 from dstui.api.constants import DEFAULT_OUTPUT_MAX_LENGTH
+from dstui.api.validation import expand_local_path
 from dstui.commands.context import CommandEnv, CommandError
 from dstui.commands.output import write_json
 
@@ -41,7 +42,7 @@ def _read_code(env: CommandEnv) -> tuple[str, str]:
         return code, "the command line"
     if code == "-" or source == "-":
         return env.stdin.read(), "stdin"
-    path = Path(str(source)).expanduser()
+    path = expand_local_path(Path(str(source)))
     try:
         return path.read_text(encoding="utf-8"), str(path)
     except OSError as exc:
@@ -101,7 +102,7 @@ def save_image(image: ImageResult, execution_id: str, target: Path | None) -> Pa
     if target is None:
         stem = _UNSAFE_FILENAME_CHARS.sub("_", execution_id or "execution")[:80]
         target = _free_name(Path.cwd(), f"dstui-{stem}", extension)
-    target = target.expanduser()
+    target = expand_local_path(target)
     try:
         target.write_bytes(data)
     except OSError as exc:

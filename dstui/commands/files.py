@@ -7,7 +7,7 @@ from pathlib import Path
 from dstui.api import DestinationExistsError, RemoteFile
 from dstui.api.constants import MOUNT_ROOT
 from dstui.api.display import escape_controls
-from dstui.api.validation import normalize_remote_path
+from dstui.api.validation import expand_local_path, normalize_remote_path
 from dstui.commands.context import CommandEnv, CommandError
 from dstui.commands.output import (
     format_moment,
@@ -52,7 +52,7 @@ def files_table(files: list[RemoteFile], *, recursive: bool) -> str:
 
 
 async def put_file(env: CommandEnv) -> int:
-    local = Path(env.args.local).expanduser()
+    local = expand_local_path(Path(env.args.local))
     if not local.is_file():
         problem = "is a directory" if local.is_dir() else "does not exist"
         raise CommandError(f"{local} {problem}", "give the path of a local file to upload")
@@ -75,7 +75,7 @@ async def get_file(env: CommandEnv) -> int:
     name: str = env.args.name
     # A folder (the current one by default) receives the remote name; the client checks it.
     output: str | None = env.args.output
-    target = Path(output).expanduser() if output is not None else Path.cwd()
+    target = expand_local_path(Path(output)) if output is not None else Path.cwd()
     async with env.client() as client:
         label = f"downloading {escape_controls(name)}"
         with transfer_progress(env.stderr, label, enabled=not env.json) as bar:

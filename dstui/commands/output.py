@@ -38,9 +38,14 @@ def to_jsonable(value: Any) -> Any:
 
 
 def write_json(stream: TextIO, value: Any) -> None:
-    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
-    stream.write(_escape_unsafe_in_json(text))
+    stream.write(json_text(value, indent=2))
     stream.write("\n")
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """JSON for a terminal or a file: UTF-8 kept readable, unsafe characters escaped."""
+    text = json.dumps(to_jsonable(value), indent=indent, ensure_ascii=False)
+    return _escape_unsafe_in_json(text)
 
 
 def _escape_unsafe_in_json(text: str) -> str:

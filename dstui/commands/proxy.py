@@ -28,7 +28,7 @@ async def run_proxy(env: CommandEnv) -> int:
             "give --upstream URL (the pool management endpoint), or set DSTUI_ENDPOINT",
         )
     record: Path | None = None if args.no_record else (args.record or traffic_path())
-    ca_file: Path | None = getattr(args, "ca_file", None)
+    ca_file = env.connection.ca_file  # --ca-file, DSTUI_CA_FILE or the profile's
     options = ProxyOptions(
         upstream=upstream,
         port=args.port,
@@ -56,11 +56,12 @@ async def run_proxy(env: CommandEnv) -> int:
 
 
 def _upstream_credential(env: CommandEnv) -> TokenProvider | None:
-    """With --auth (other than none) the proxy holds the credential for the upstream."""
+    """With --auth (other than none) the proxy holds the credential for the upstream; the
+    token file is the resolved one (--token-file, DSTUI_TOKEN_FILE or the profile's)."""
     kind = getattr(env.args, "auth", None)
     if kind is None or kind == "none":
         return None
-    token_file: Path | None = getattr(env.args, "token_file", None)
+    token_file = env.connection.token_file
     token = env.environ.get(TOKEN_ENV_VAR) if kind == "token" and token_file is None else None
     return make_token_provider(kind, token=token, token_file=token_file)
 

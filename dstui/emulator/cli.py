@@ -33,45 +33,32 @@ class TokenError(ValueError):
     pass
 
 
-def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-        return value
-
-    return parse
-
-
 def _add_session_limit_options(parser: argparse.ArgumentParser) -> None:
     limits = parser.add_argument_group("session limits (see README, 'Sandbox and limits')")
     limits.add_argument(
         "--max-processes",
-        type=_positive(int),
+        type=_bounded(int, 1, 10**7),
         metavar="N",
         help="processes and threads per session (default 512)",
     )
     limits.add_argument(
         "--tmp-size",
         dest="tmp_size_mb",
-        type=_positive(int),
+        type=_bounded(int, 1, 10**7),
         metavar="MB",
         help="size of a sandboxed session's /tmp (default 512)",
     )
     limits.add_argument(
         "--disk-quota",
         dest="disk_quota_mb",
-        type=_positive(int),
+        type=_bounded(int, 1, 10**7),
         metavar="MB",
         help="what a session's /mnt/data may hold (default 1024)",
     )
     limits.add_argument(
         "--interrupt-grace",
         dest="interrupt_grace_s",
-        type=_positive(float),
+        type=_bounded(float, 0.001, 3600),
         metavar="S",
         help="seconds a timed-out run may take to stop before its kernel is replaced (default 5)",
     )
@@ -233,7 +220,8 @@ def _log_to_stderr(quiet: bool) -> logging.Handler:
 
 
 def _token_export(server: EmulatorServer, args: argparse.Namespace, source: str | None) -> str:
-    """The DSTUI_TOKEN export: a token the user supplied is named by its source, not printed."""
+    """The DSTUI_TOKEN export: a token from a file or a variable is named by its source, not
+    printed; a random one is printed, and so is a --token value (it is on the argv already)."""
     if source is None:
         assert server.token is not None
         return shlex.quote(server.token)

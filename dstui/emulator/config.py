@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dstui.emulator.kernels import DEFAULT_INTERRUPT_GRACE_S
+from dstui.emulator.sandbox import SessionLimits
+
 SandboxMode = Literal["auto", "bwrap", "none"]
 
 
@@ -27,9 +30,11 @@ class EmulatorConfig:
     kernel_python: str | None = None  # None => the emulator's own interpreter
     memory_limit_mb: int = 4096  # address-space limit of each kernel (RLIMIT_AS)
     cpu_limit_s: int | None = None  # total CPU seconds of each kernel (RLIMIT_CPU)
-    max_processes: int = 512  # processes + threads per session (pids cgroup, or RLIMIT_NPROC)
-    tmp_size_mb: int = 512  # the sandbox's /tmp (a tmpfs: host memory)
-    disk_quota_mb: int = 1024  # what a session's /mnt/data may hold
-    interrupt_grace_s: float = 5.0  # after a timeout's interrupt, before the kernel is replaced
+    # processes + threads per session (pids cgroup, or RLIMIT_NPROC)
+    max_processes: int = SessionLimits.max_processes
+    tmp_size_mb: int = SessionLimits.tmp_size_mb  # the sandbox's /tmp (a tmpfs: host memory)
+    disk_quota_mb: int = SessionLimits.disk_quota_mb  # what a session's /mnt/data may hold
+    # after a timeout's interrupt, before the kernel is replaced
+    interrupt_grace_s: float = DEFAULT_INTERRUPT_GRACE_S
     pool_name: str = "emulator"
     max_json_bytes: int = 16 * 1024 * 1024

@@ -27,7 +27,7 @@ from dstui.emulator.envelopes import (
     ApiError,
     error_response,
 )
-from dstui.emulator.file_errors import os_error, shown
+from dstui.emulator.file_errors import shown
 from dstui.emulator.pool import Session
 from dstui.emulator.state import EmulatorState
 
@@ -201,8 +201,14 @@ class Dispatcher:
         except ClientDisconnect:
             return  # the client left while sending its body: nobody to answer
         except OSError as exc:  # a file system error no route turned into a precise answer
+            # Not a named file's error (the file routes map those): no file name to pretend.
             logger.warning("%s %s: %s", request.method, scope["path"], exc)
-            response = error_response(os_error(exc, ""))
+            reason = exc.strerror or type(exc).__name__
+            response = error_response(
+                ApiError(
+                    500, "InternalServerError", f"The emulator met a file system error: {reason}."
+                )
+            )
         except Exception:
             logger.exception("unexpected error in %s %s", request.method, scope["path"])
             response = error_response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import queue
 import secrets
@@ -22,11 +23,14 @@ from dstui.emulator.kernel_side.process_tree import kill_descendants
 from dstui.emulator.results import BOOTSTRAP_CODE, KernelOutput
 from dstui.emulator.sandbox import SandboxPolicy
 
+logger = logging.getLogger("dstui.emulator")
+
 _PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 DEFAULT_INTERRUPT_GRACE_S = 5.0
 _POLL_S = 0.5
 _QUOTA_CHECK_S = 0.5
 _IDLE_QUOTA_CHECK_S = 1.0  # between runs: code can leave a thread or a child writing
+_IDLE_QUOTA_MAX_S = 16.0  # the interval doubles up to this while the usage stays put
 
 Outcome = Literal["ok", "error", "timeout", "aborted"]
 
@@ -71,10 +75,11 @@ class Kernel:
         self._cgroup = runtime_dir.name  # name of its pids cgroup, when there are cgroups
         self._running = False  # an execution watches the quota itself
         self._quota_watch: asyncio.Task[None] | None = None
+        self._stopping = False  # no new lease while stop() is killing it
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.returncode is None
+        return not self._stopping and self._process is not None and self._process.returncode is None
 
     @property
     def pid(self) -> int | None:
@@ -82,8 +87,25 @@ class Kernel:
 
     async def start(self, timeout: float = 60.0) -> None:
         self.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            setup_code = await self._launch()
+            await self._wait_ready(timeout)
+            outcome = await self.execute(BOOTSTRAP_CODE + setup_code, timeout, store_history=False)
+        except BaseException:
+            await self.stop()  # also ends a cgroup made before the launch failed
+            raise
+        if outcome.outcome != "ok":
+            await self.stop()
+            raise KernelStartError(f"kernel set-up failed: {outcome.output.stderr.strip()}")
+        self._quota_watch = asyncio.create_task(self._watch_quota_between_runs())
+
+    async def _launch(self) -> str:
+        """Start the kernel process and connect to it; returns the sandbox's set-up code."""
         cgroups = self.policy.cgroups
-        procs = cgroups.make(self._cgroup, self.policy.limits.max_processes) if cgroups else None
+        procs = None
+        if cgroups is not None:  # make() may wait for a predecessor's processes: not on the loop
+            limit = self.policy.limits.max_processes
+            procs = await asyncio.to_thread(cgroups.make, self._cgroup, limit)
         launch = self.policy.launch(self.data_dir, self.runtime_dir, procs)
         key = secrets.token_hex(32)
         kernel_info = _connection_info(launch.ipc_prefix_for_kernel, key)
@@ -103,17 +125,7 @@ class Kernel:
         client.load_connection_info(host_side)  # type: ignore[arg-type]
         client.start_channels(stdin=False, hb=False)  # no stdin; liveness = the process
         self._client = client
-        try:
-            await self._wait_ready(timeout)
-            setup = BOOTSTRAP_CODE + launch.setup_code
-            outcome = await self.execute(setup, timeout, store_history=False)
-        except BaseException:
-            await self.stop()
-            raise
-        if outcome.outcome != "ok":
-            await self.stop()
-            raise KernelStartError(f"kernel set-up failed: {outcome.output.stderr.strip()}")
-        self._quota_watch = asyncio.create_task(self._watch_quota_between_runs())
+        return launch.setup_code
 
     async def _wait_ready(self, timeout: float) -> None:
         """Until the kernel answers kernel_info and its iopub stream reaches us.
@@ -223,17 +235,35 @@ class Kernel:
 
     async def _watch_quota_between_runs(self) -> None:
         """Stop the kernel once /mnt/data passes the quota while no run is watching it; the
-        next run then starts a fresh kernel and reports the quota."""
+        next run then starts a fresh kernel and reports the quota.
+
+        Every second while the usage moves or a run happened; less often while it stays put."""
+        try:
+            await self._watch_quota(_IDLE_QUOTA_CHECK_S)
+        except Exception:  # a task's exception would otherwise surface only at shutdown
+            logger.exception("the quota watcher of kernel %s failed", self.runtime_dir.name)
+
+    async def _watch_quota(self, interval: float) -> None:
+        last_used = -1
         while self.alive:
-            await asyncio.sleep(_IDLE_QUOTA_CHECK_S)
+            await asyncio.sleep(interval)
+            if self._running or not self.alive:
+                interval = _IDLE_QUOTA_CHECK_S
+                continue
+            used = await self.usage()
             # _running is read again after the scan: a run may have begun meanwhile.
-            if not self._running and self.alive and await self.over_quota() and not self._running:
+            if used > self.policy.limits.disk_quota_bytes and not self._running:
                 await self.stop()
                 return
+            steady = used == last_used
+            interval = min(interval * 2, _IDLE_QUOTA_MAX_S) if steady else _IDLE_QUOTA_CHECK_S
+            last_used = used
+
+    async def usage(self) -> int:
+        return await asyncio.to_thread(usage_bytes, self.data_dir)
 
     async def over_quota(self) -> bool:
-        used = await asyncio.to_thread(usage_bytes, self.data_dir)
-        return used > self.policy.limits.disk_quota_bytes
+        return await self.usage() > self.policy.limits.disk_quota_bytes
 
     async def _stopped_over_quota(self, output: KernelOutput) -> ExecutionOutput:
         """Past the quota the kernel is stopped: its code may still be writing."""
@@ -251,6 +281,7 @@ class Kernel:
 
     async def stop(self) -> None:
         """Kill the kernel and everything it started; remove its sockets."""
+        self._stopping = True
         watch, self._quota_watch = self._quota_watch, None
         if watch is not None and watch is not asyncio.current_task():
             watch.cancel()

@@ -34,6 +34,13 @@ class Container:
     data_dir: Path
     runtime_dir: Path
     kernel: Kernel | None = None
+    kernel_starts: int = 0
+
+    def next_runtime_dir(self) -> Path:
+        """A runtime dir (and cgroup name) no earlier kernel used: a predecessor still being
+        stopped removes its own, never its successor's."""
+        self.kernel_starts += 1
+        return self.runtime_dir.with_name(f"{self.runtime_dir.name}-{self.kernel_starts}")
 
 
 @dataclass
@@ -160,7 +167,7 @@ class SessionPool:
     async def _start_kernel(self, container: Container) -> Kernel:
         """Give the container a new kernel and start it (on failure it stays in the container)."""
         kernel = Kernel(
-            self.policy, container.data_dir, container.runtime_dir, self.interrupt_grace_s
+            self.policy, container.data_dir, container.next_runtime_dir(), self.interrupt_grace_s
         )
         container.kernel = kernel
         # Kernel start-up is CPU-bound: a burst of new sessions queues here instead of

@@ -92,13 +92,21 @@ class SandboxPolicy:
         return self.choice.kind
 
     @property
+    def rlimits_applied(self) -> bool:
+        """Whether kernels start under prlimit (RLIMIT_AS, _FSIZE, _CPU, _NPROC)."""
+        return shutil.which("prlimit") is not None
+
+    @property
     def process_limit(self) -> str:
         """How the process count is bounded here (for the banner and /metadata)."""
         count = self.limits.max_processes
         if self.cgroups is not None:
             return f"{count} (pids cgroup)"
-        if self.kind == "bwrap" and self.choice.user_namespace and os.geteuid() != 0:
+        nproc_holds = self.choice.user_namespace and os.geteuid() != 0
+        if self.kind == "bwrap" and nproc_holds and self.rlimits_applied:
             return f"{count} (RLIMIT_NPROC in the sandbox's user namespace)"
+        if not self.rlimits_applied:
+            return "none (no pids cgroup here, and no prlimit)"
         return "none (no pids cgroup here, and RLIMIT_NPROC would not hold)"
 
     def launch(self, data_dir: Path, runtime_dir: Path, cgroup_procs: Path | None) -> KernelLaunch:

@@ -15,12 +15,15 @@ METADATA_FIELD = "dstuiEmulator"
 def limit_lines(policy: SandboxPolicy) -> dict[str, str]:
     limits = policy.limits
     bwrap = policy.kind == "bwrap"
+    rlimits = policy.rlimits_applied
+    quota_by = "RLIMIT_FSIZE + usage checks" if rlimits else "usage checks; no prlimit here"
+    memory = f"{policy.memory_limit_mb} MiB address space (RLIMIT_AS)"
     return {
         "processes": policy.process_limit,
         "tmp": f"{limits.tmp_size_mb} MiB tmpfs" if bwrap else "the host's /tmp, not bounded",
-        "diskQuota": f"{limits.disk_quota_mb} MiB on /mnt/data (RLIMIT_FSIZE + usage checks)",
+        "diskQuota": f"{limits.disk_quota_mb} MiB on /mnt/data ({quota_by})",
         "uploadLimit": f"{MAX_UPLOAD_BYTES} bytes a file",
-        "memory": f"{policy.memory_limit_mb} MiB address space (RLIMIT_AS)",
+        "memory": memory if rlimits else "not bounded (no prlimit here)",
         "uid": _uid_line(policy),
     }
 

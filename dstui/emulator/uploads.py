@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from python_multipart.exceptions import FormParserError
@@ -49,6 +50,9 @@ def _bad_form(message: str, target: str = "file") -> ApiError:
 class _PartWriter:
     dir_fd: int
     limit: int
+    # Called on the worker thread just before the commit with the bytes the replaced file
+    # frees; raises to refuse the upload.
+    check_room: Callable[[int], None] | None = None
     header_field: bytes = b""
     headers: dict[bytes, bytes] = field(default_factory=dict)
     temp_name: str | None = None
@@ -78,6 +82,8 @@ class _PartWriter:
         if raw_name is None:
             raise _bad_form("The 'file' part has no file name.")
         self.target = file_name(raw_name.decode("utf-8", "replace"))
+        if self.check_room is not None:  # the file it replaces makes room
+            self.limit = min(MAX_UPLOAD_BYTES, self.limit + self._replaced_bytes())
         self.temp_name = f".upload-{uuid.uuid4().hex}.part"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
@@ -108,6 +114,8 @@ class _PartWriter:
         """Move the complete part to its name (replacing a file there) and describe it."""
         if not self.finished or self.target is None or self.temp_name is None:
             raise _bad_form("The form has no complete 'file' part.")
+        if self.check_room is not None:
+            self.check_room(self._replaced_bytes())
         try:
             os.replace(self.temp_name, self.target, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
             info = os.stat(self.target, dir_fd=self.dir_fd, follow_symlinks=False)
@@ -116,6 +124,13 @@ class _PartWriter:
         except OSError as exc:
             raise os_error(exc, self.target, "file") from None
         return FileEntry.from_stat(self.target, "", info)
+
+    def _replaced_bytes(self) -> int:
+        try:
+            info = os.stat(self.target or "", dir_fd=self.dir_fd, follow_symlinks=False)
+        except OSError:
+            return 0
+        return info.st_blocks * 512 if stat.S_ISREG(info.st_mode) else 0
 
     def discard(self) -> None:
         if self.fd is not None:
@@ -191,19 +206,25 @@ async def _boundary(request: Request, body: _Body) -> bytes:
 
 
 async def receive_upload(
-    request: Request, files: SessionFiles, parts: list[str], limit: int = MAX_UPLOAD_BYTES
+    request: Request,
+    files: SessionFiles,
+    parts: list[str],
+    limit: int = MAX_UPLOAD_BYTES,
+    check_room: Callable[[int], None] | None = None,
 ) -> FileEntry:
     declared = request.headers.get("content-length", "")
+    # With check_room, the limit grows by the size of the file the upload replaces.
+    early_limit = MAX_UPLOAD_BYTES if check_room is not None else limit
     if (
         declared.isascii()
         and declared.isdigit()
-        and (len(declared) > 18 or int(declared) > limit + _MULTIPART_OVERHEAD)
+        and (len(declared) > 18 or int(declared) > early_limit + _MULTIPART_OVERHEAD)
     ):
-        raise too_large(limit)
+        raise too_large(early_limit)
     body = _Body(request.stream())
     boundary = await _boundary(request, body)
     dir_fd = await file_io(lambda: files.open_directory(parts, create=True))
-    writer = _PartWriter(dir_fd, limit)
+    writer = _PartWriter(dir_fd, limit, check_room)
     try:
         parser = MultipartParser(
             boundary,

@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dstui.api.auth import TokenProvider
+from dstui.api.errors import AuthenticationError
 from dstui.emulator.security import host_allowed
 
 logger = logging.getLogger("dstui.proxy")
@@ -140,7 +141,16 @@ class Forwarder:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        request = await self._request(scope, receive)
+        try:
+            request = await self._request(scope, receive)
+        except AuthenticationError as exc:  # its message is redacted: no token in it
+            logger.warning("no token for the upstream: %s", exc.message)
+            await _envelope(
+                502,
+                "ProxyUpstreamAuthFailed",
+                f"The proxy could not get a token for the upstream: {exc.message}",
+            )(scope, receive, send)
+            return
         try:
             response = await self.pool.handle_async_request(request)
         except ClientGone:
@@ -171,10 +181,12 @@ class Forwarder:
             headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
         names = {name.lower() for name, _ in scope["headers"]}
         content: AsyncIterator[bytes] | None = None
-        if b"content-length" in names:
-            content = _body(receive)
-        elif b"transfer-encoding" in names:  # re-framed by this hop, as the client framed it
+        if b"transfer-encoding" in names:  # re-framed by this hop, as the client framed it
+            # It wins over a Content-Length (RFC 9112 §6.3), which must then not go on.
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
             headers.append((b"transfer-encoding", b"chunked"))
+            content = _body(receive)
+        elif b"content-length" in names:
             content = _body(receive)
         else:
             await _drain(receive)

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import certifi
 import httpcore
@@ -50,23 +51,44 @@ class ProxyOptions:
 
 def check_upstream(text: str) -> httpx.URL:
     """The upstream as a URL: https, or http on loopback only (an emulator)."""
+    shown = _shown_url(text)
     try:
         url = httpx.URL(text.strip())
     except (httpx.InvalidURL, TypeError) as exc:
-        raise ProxyConfigError(f"--upstream {text!r} is not a URL: {exc}") from None
+        raise ProxyConfigError(f"--upstream {shown} is not a URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ProxyConfigError(
-            f"--upstream {text!r} must be an http(s) URL with a host, e.g. the pool "
+            f"--upstream {shown} must be an http(s) URL with a host, e.g. the pool "
             "management endpoint"
         )
     if url.scheme == "http" and not is_loopback_name(url.host):
         raise ProxyConfigError(
-            f"--upstream {text!r}: plain http is only allowed to a loopback address; a pool is "
+            f"--upstream {shown}: plain http is only allowed to a loopback address; a pool is "
             "reached over https"
         )
+    if url.userinfo:
+        raise ProxyConfigError(
+            f"--upstream {shown}: give the endpoint without a user name or password in it"
+        )
     if url.query or url.fragment:
-        raise ProxyConfigError(f"--upstream {text!r}: give the endpoint without query or fragment")
+        raise ProxyConfigError(f"--upstream {shown}: give the endpoint without query or fragment")
     return url
+
+
+def _shown_url(text: object) -> str:
+    """The URL for an error message, without the parts that may hold a secret (user info,
+    query, fragment)."""
+    if not isinstance(text, str):
+        return "(not text)"
+    try:
+        parts = urlsplit(text.strip())
+        netloc = parts.netloc.rpartition("@")[2]
+        cut = "…" if "@" in parts.netloc or parts.query or parts.fragment else ""
+    except ValueError:
+        return "(unreadable URL)"
+    if not parts.scheme:
+        return "(the URL given)" if set("@?#") & set(text) else repr(text[:80])
+    return repr(f"{parts.scheme}://{netloc}{parts.path}{cut}")
 
 
 class _QuietUpstreamBreaks(logging.Filter):
@@ -171,6 +193,9 @@ class ProxyServer:
                 serving = asyncio.create_task(server.serve(sockets=[sock]))
                 while not server.started and not serving.done():
                     await asyncio.sleep(0.01)
+                if not server.started:  # start() must see why (set in finally, after this)
+                    await serving
+                    raise RuntimeError("the proxy stopped before it was listening")
                 self._ready.set()
                 await serving
         except BaseException as exc:

@@ -128,11 +128,12 @@ def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
     return text[:limit] + CUT_MARK.format(more=len(text) - limit)
 
 
-def credentials_in(headers: Mapping[str, str]) -> list[str]:
-    """The credentials a request carries (an Authorization header's, with and without its
+def credentials_in(headers: Mapping[str, str] | list[tuple[str, str]]) -> list[str]:
+    """The credentials a request carries (every Authorization header's, with and without its
     scheme; each cookie's value), to be redacted wherever they turn up again."""
     found: list[str] = []
-    for name, value in headers.items():
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    for name, value in items:
         key = name.lower()
         if key not in SECRET_HEADERS:
             continue
@@ -178,12 +179,12 @@ class WireFacts:
     method: str
     path: str
     query: str
-    request_headers: Mapping[str, str]
+    request_headers: Mapping[str, str] | list[tuple[str, str]]  # a list keeps repeats
     origin: str = ""
     request_body: bytes = b""  # the first BODY_KEEP_BYTES of it
     bytes_sent: int = 0
     status: int | None = None
-    response_headers: Mapping[str, str] = field(default_factory=dict)
+    response_headers: Mapping[str, str] | list[tuple[str, str]] = field(default_factory=dict)
     response_body: bytes = b""  # the first BODY_KEEP_BYTES of it
     bytes_received: int = 0
     duration_ms: float = 0.0

@@ -5,11 +5,12 @@ Neither ever holds a credential: none is recorded in the first place.
 
 from __future__ import annotations
 
+import ipaddress
 import shlex
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from dstui import __version__
 from dstui.recording.exchange import Exchange
@@ -31,7 +32,8 @@ def curl_command(exchange: Exchange) -> str:
     """A command that sends the same request again once DSTUI_TOKEN is set."""
     if not exchange.origin:
         raise ExportError(f"exchange {exchange.id} has no recorded endpoint to send it to")
-    words = ["curl", "-sS", "-X", exchange.method, shlex.quote(url_of(exchange))]
+    _check_origin(exchange)
+    words = ["curl", "-sS", "-X", shlex.quote(exchange.method), shlex.quote(url_of(exchange))]
     words += ["-H", f'"Authorization: Bearer ${TOKEN_VARIABLE}"']
     headers = exchange.request_headers
     multipart = headers.get("content-type", "").lower().startswith("multipart/")
@@ -57,6 +59,27 @@ def curl_command(exchange: Exchange) -> str:
     if exchange.file_direction == "download" and exchange.file_name:
         words += ["-o", shlex.quote(exchange.file_name.rsplit("/", 1)[-1])]
     return " \\\n  ".join(_pairs(words))
+
+
+def _check_origin(exchange: Exchange) -> None:
+    """The token goes only where dstui itself sent requests: a proxy's or dstui's own
+    recorded upstream (taken from configuration), or a loopback emulator; an emulator's
+    older recordings took their origin from a client's Host header."""
+    if exchange.source != "emulator":
+        return
+    host = urlsplit(exchange.origin).hostname or ""
+    if host != "localhost" and not _is_loopback(host):
+        raise ExportError(
+            f"exchange {exchange.id}: it was recorded for {exchange.origin!r}, not a loopback "
+            "emulator address, so no command sending the token there is written"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _pairs(words: list[str]) -> list[str]:

@@ -5,9 +5,10 @@ Wired at start-up (CLI and TUI); the API layer only knows it has an observer.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -44,21 +45,32 @@ def facts_of(sent: SentExchange) -> WireFacts:
     )
 
 
-def own_request_recorder(
-    path: Path | None = None,
-) -> tuple[Callable[[SentExchange], None], RecordingStore] | None:
-    """An observer that stores each exchange in `path` (default: the data dir's request log),
-    and the store to close at exit; None (with a warning) when the store cannot be opened."""
+class OwnRequestLog:
+    """The client's observer: each exchange is described and written by the store's thread,
+    so a recording locked by another process never holds up the client's event loop.
+    close() (the client's aclose, else at exit) stores what is still waiting."""
+
+    def __init__(self, store: RecordingStore) -> None:
+        self.store = store
+
+    def __call__(self, sent: SentExchange) -> None:
+        facts = facts_of(sent)
+        self.store.add_soon(lambda: describe(facts))
+
+    def close(self) -> None:
+        atexit.unregister(self.close)
+        self.store.close()
+
+
+def own_request_recorder(path: Path | None = None) -> OwnRequestLog | None:
+    """An observer that stores each exchange in `path` (default: the data dir's request log);
+    None (with a warning) when the store cannot be opened."""
     try:
         store = RecordingStore(path or own_requests_path())
     except RecordingError as exc:
         logger.warning("requests are not recorded: %s", exc)
         return None
-
-    def record(sent: SentExchange) -> None:
-        store.add(describe(facts_of(sent)))
-
-    return record, store
+    return OwnRequestLog(store)
 
 
 REQUEST_LOG_ENV_VAR = "DSTUI_REQUEST_LOG"
@@ -66,10 +78,12 @@ REQUEST_LOG_ENV_VAR = "DSTUI_REQUEST_LOG"
 
 def request_log_observer(
     environ: Mapping[str, str] | None = None,
-) -> Callable[[SentExchange], None] | None:
+) -> OwnRequestLog | None:
     """The observer for dstui's own request log (`dstui log`), unless DSTUI_REQUEST_LOG=off."""
     env = os.environ if environ is None else environ
     if env.get(REQUEST_LOG_ENV_VAR, "").strip().lower() in ("off", "0", "no", "false"):
         return None
-    recorder = own_request_recorder()
-    return recorder[0] if recorder else None
+    log = own_request_recorder()
+    if log is not None:
+        atexit.register(log.close)
+    return log

@@ -140,7 +140,10 @@ class RecordingStore:
                 _restrict_side_files(self.path)
             else:
                 self._db.execute("SELECT 1 FROM exchanges LIMIT 1")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
+            db = getattr(self, "_db", None)
+            if db is not None:
+                db.close()
             raise RecordingError(f"cannot use the recording {self.path}: {exc}") from None
 
     # writing
@@ -154,7 +157,9 @@ class RecordingStore:
         execution it asks about. Retention is applied every few hundred rows."""
         numbers = []
         with self._lock:
-            self._db.execute("BEGIN")
+            # IMMEDIATE takes the write lock up front (waiting out busy_timeout), so another
+            # process committing between our SELECT and INSERT cannot fail us at once.
+            self._db.execute("BEGIN IMMEDIATE")
             try:
                 numbers = [self._insert(exchange) for exchange in exchanges]
                 self._db.execute("COMMIT")
@@ -356,7 +361,7 @@ def _create_private(path: Path) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
     try:
         if not path.parent.exists():
-            path.parent.mkdir(mode=0o700, parents=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         db = sqlite3.connect(temp)
         try:

@@ -42,6 +42,17 @@ def _is_json(content_type: str) -> bool:
     return kind == "application/json" or kind.endswith("+json")
 
 
+def _served_origin(scope: Scope) -> str:
+    """The address the request actually reached, never its Host header (a refused request
+    from anywhere may claim any host); "" when the server does not say."""
+    server = scope.get("server")
+    if not server or server[1] is None:
+        return ""
+    host, port = server
+    host = f"[{host}]" if ":" in host else host
+    return f"{scope.get('scheme', 'http')}://{host}:{port}"
+
+
 class RecordingMiddleware:
     def __init__(
         self,
@@ -55,7 +66,7 @@ class RecordingMiddleware:
         self.app = app
         self.store = store
         self.source = source
-        self.origin = origin  # None: the scheme and Host the request came with
+        self.origin = origin  # None: the address the request was served on
         self.secrets = secrets  # credentials the app itself added (a proxy's upstream token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,13 +132,14 @@ class RecordingMiddleware:
                 method=scope["method"],
                 path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"),
-                origin=self.origin
-                or f"{scope.get('scheme', 'http')}://{request_headers.get('host', '')}",
-                request_headers=dict(request_headers.items()),
+                origin=self.origin or _served_origin(scope),
+                request_headers=[
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request_headers.raw
+                ],
                 request_body=bytes(request.kept),
                 bytes_sent=request.size,
                 status=status if complete["response"] else None,
-                response_headers=dict(response_headers),
+                response_headers=response_headers,
                 response_body=bytes(response.kept),
                 bytes_received=response.size,
                 duration_ms=(time.perf_counter() - started) * 1000,

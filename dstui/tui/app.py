@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from datetime import UTC
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -51,6 +52,7 @@ class DstuiApp(App[int]):
         self.messages = MessageLog()
         self._key_backlog: deque[events.Key] = deque()
         self._key_in_flight: Timer | None = None  # the fallback that ends a key's trail
+        self._key_generation = 0
         read_escape_pairs_as_two_keys()
         self.main_screen = MainScreen(pool, settings)
         self.theme_errors: list[str] = []
@@ -157,18 +159,23 @@ class DstuiApp(App[int]):
     # marker, sent up the same queues behind the key, reaches the app.
 
     def _follow_key(self, target: DOMNode) -> None:
-        self._key_in_flight = self.set_timer(KEY_TRAIL_TIMEOUT_S, self._key_done)
-        target.call_later(self._trail_key, target)
+        # Numbered: a trail that arrives after its timeout fired must not end the next key's.
+        self._key_generation += 1
+        generation = self._key_generation
+        self._key_in_flight = self.set_timer(
+            KEY_TRAIL_TIMEOUT_S, partial(self._key_done, generation)
+        )
+        target.call_later(self._trail_key, target, generation)
 
-    async def _trail_key(self, node: DOMNode) -> None:
+    async def _trail_key(self, node: DOMNode, generation: int) -> None:
         parent = node.parent
         if parent is None or node is self:
-            await self._key_done()
+            await self._key_done(generation)
         else:
-            parent.call_later(self._trail_key, parent)
+            parent.call_later(self._trail_key, parent, generation)
 
-    async def _key_done(self) -> None:
-        if self._key_in_flight is None:
+    async def _key_done(self, generation: int) -> None:
+        if self._key_in_flight is None or generation != self._key_generation:
             return
         self._key_in_flight.stop()
         self._key_in_flight = None

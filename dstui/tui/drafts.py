@@ -15,10 +15,19 @@ from pathlib import Path
 MAX_DRAFT_CHARS = 1_000_000  # a pasted log should not turn into a huge file on every switch
 
 
+class DraftTooLong(Exception):
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            f"the draft has {length:,} characters, over the {MAX_DRAFT_CHARS:,} kept on disk: "
+            "it stays whole while dstui runs, but a restart brings back the last shorter one"
+        )
+
+
 class DraftStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._cache: dict[str, str] = {}
+        self._too_long: set[str] = set()  # already warned about
 
     def _path(self, identifier: str) -> Path:
         digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:32]
@@ -37,14 +46,24 @@ class DraftStore:
         return text
 
     def save(self, identifier: str, text: str) -> None:
-        """Keep `text` as the session's draft (raises OSError when the disk refuses)."""
-        text = text[:MAX_DRAFT_CHARS]
+        """Keep `text` as the session's draft (raises OSError when the disk refuses).
+
+        A draft over MAX_DRAFT_CHARS is kept in memory only, never cut: DraftTooLong is
+        raised the first time, so the caller warns once.
+        """
         if self._cache.get(identifier) == text:
             return
-        self._cache[identifier] = text
+        if len(text) > MAX_DRAFT_CHARS:
+            self._cache[identifier] = text  # switching sessions in this run keeps it whole
+            if identifier not in self._too_long:
+                self._too_long.add(identifier)
+                raise DraftTooLong(len(text))
+            return
+        self._too_long.discard(identifier)
         target = self._path(identifier)
         if not text.strip():
             target.unlink(missing_ok=True)
+            self._cache[identifier] = text
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".draft-", suffix=".tmp")
@@ -55,3 +74,4 @@ class DraftStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._cache[identifier] = text  # only now: a failed write is tried again next time

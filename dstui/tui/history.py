@@ -43,11 +43,47 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
-        known = {name for name in cls.__dataclass_fields__}
-        values = {key: value for key, value in data.items() if key in known}
-        if isinstance(values.get("notes"), list):
+        """Raises ValueError when a field has the wrong type (a hand-edited or damaged file)."""
+        values = {key: value for key, value in data.items() if key in _FIELD_TYPES}
+        for key, value in values.items():
+            if not _has_type(value, _FIELD_TYPES[key]):
+                raise ValueError(f"history field {key!r} has the wrong type")
+        if "notes" in values:
             values["notes"] = tuple(str(note) for note in values["notes"])
+        timings = values.get("timings", {})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in timings.items()):
+            raise ValueError("history field 'timings' has the wrong type")
         return cls(**values)
+
+
+_OPTIONAL = type(None)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "at": (str,),
+    "code": (str,),
+    "status": (str,),
+    "duration_ms": (int, _OPTIONAL),
+    "elapsed_ms": (int, float, _OPTIONAL),
+    "stdout": (str,),
+    "stderr": (str,),
+    "result_text": (str,),
+    "stdout_truncated": (bool,),
+    "stderr_truncated": (bool,),
+    "image_path": (str, _OPTIONAL),
+    "error": (str, _OPTIONAL),
+    "asynchronous": (bool,),
+    "timings": (dict,),
+    "identifier": (str,),
+    "pool": (str,),
+    "number": (int,),
+    "notes": (list, tuple),
+    "execution_id": (str,),
+}
+
+
+def _has_type(value: object, allowed: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return bool in allowed  # JSON true is no run number
+    return isinstance(value, allowed)
 
 
 class RunHistory:
@@ -71,8 +107,8 @@ class RunHistory:
             if isinstance(item, dict):
                 try:
                     records.append(RunRecord.from_json(item))
-                except TypeError:
-                    continue
+                except (TypeError, ValueError):
+                    continue  # one damaged entry does not cost the rest
         return records
 
     def append(self, identifier: str, record: RunRecord) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.binding import Binding, BindingType
+from textual.keys import key_to_character
 
 EVERYWHERE = "everywhere"
 
@@ -67,22 +68,46 @@ def check_keymap(
         return _keys(accepted.get(binding.id or "", binding.key))
 
     for binding_id, keys in list(accepted.items()):
-        scope, _ = by_id[binding_id]
-        clash = _clashing(binding_id, scope, _keys(keys), scopes, effective)
-        if clash is not None:
-            other, key = clash
-            label = other.description.removesuffix("↻") or other.action
-            problems.append(
-                KeymapProblem(
-                    binding_id,
-                    lines.get(binding_id),
-                    f'{binding_id} = "{keys}" takes {key!r}, the key of {label} ({other.id}); '
-                    "not applied",
-                )
+        scope, binding = by_id[binding_id]
+        problem = _clash_problem(binding_id, scope, keys, scopes, effective)
+        typed = _typed_keys(_keys(keys)) if binding.priority else []
+        if problem is None and typed:
+            # A priority binding runs before the editor or a text field sees the key.
+            problem = (
+                f'{binding_id} = "{keys}" takes {typed[0]!r}, a key that types a character: '
+                f"{binding_id} works while typing, so that character could no longer be "
+                "typed; use a ctrl+, alt+ or function key; not applied"
             )
+        if problem is not None:
+            problems.append(KeymapProblem(binding_id, lines.get(binding_id), problem))
             del accepted[binding_id]
     problems.sort(key=lambda problem: problem.line or 0)  # in the order of the file
     return accepted, problems
+
+
+def _clash_problem(
+    binding_id: str,
+    scope: str,
+    keys: str,
+    scopes: Mapping[str, Sequence[BindingType]],
+    effective: Callable[[Binding], set[str]],
+) -> str | None:
+    clash = _clashing(binding_id, scope, _keys(keys), scopes, effective)
+    if clash is None:
+        return None
+    other, key = clash
+    label = other.description.removesuffix("↻") or other.action
+    return f'{binding_id} = "{keys}" takes {key!r}, the key of {label} ({other.id}); not applied'
+
+
+def _typed_keys(keys: set[str]) -> list[str]:
+    """The keys among `keys` that type a character into a text field."""
+    typed = []
+    for key in sorted(keys):
+        character = key_to_character(key)
+        if character is not None and character.isprintable():
+            typed.append(key)
+    return typed
 
 
 def _clashing(

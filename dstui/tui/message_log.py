@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dstui.api.errors import DynamicSessionsError, redact
+from dstui.api.errors import DynamicSessionsError, escape_controls, redact
 from dstui.tui.errors import describe_error
 
 MAX_ENTRIES = 500
@@ -24,8 +24,10 @@ class LogEntry:
     hint: str = ""
     status: int | None = None
     code: str | None = None
+    error_code_header: str | None = None  # x-ms-error-code, when it differs from the body's
     request_id: str | None = None
     operation_id: str | None = None
+    trace_id: str | None = None
 
     def details(self) -> list[tuple[str, str]]:
         """The labelled facts beyond the first line, in the order an operator quotes them."""
@@ -33,8 +35,10 @@ class LogEntry:
             ("hint", self.hint),
             ("status", "" if self.status is None else str(self.status)),
             ("code", self.code or ""),
+            ("error code header", self.error_code_header or ""),
             ("request id", self.request_id or ""),
             ("operation id", self.operation_id or ""),
+            ("trace id", self.trace_id or ""),
         ]
         return [(label, value) for label, value in rows if value]
 
@@ -54,10 +58,19 @@ def error_entry(at: str, context: str, exc: BaseException) -> LogEntry:
             hint=exc.hint,
             status=exc.status,
             code=exc.code,
+            error_code_header=_header_code(exc),
             request_id=exc.request_id,
             operation_id=exc.operation_id,
+            trace_id=exc.trace_id,
         )
     return LogEntry(at=at, severity="error", text=f"{context}: {describe_error(exc)}")
+
+
+def _header_code(exc: DynamicSessionsError) -> str | None:
+    header = exc.error_code_header
+    if not header or header == exc.code:
+        return None  # the same code twice tells an operator nothing more
+    return escape_controls(header)
 
 
 class MessageLog:

@@ -63,3 +63,11 @@ async def test_download_into_a_folder_takes_the_remote_name(tmp_path: Path) -> N
         await pool.download_file(FIRST, "data.csv", tmp_path)
     again = await pool.download_file(FIRST, "data.csv", tmp_path, overwrite=True)
     assert again == saved
+
+
+async def test_deleting_a_folder_drops_everything_below_it() -> None:
+    pool = FakePool(session_count=1)
+    await pool.delete_file(FIRST, "outputs")
+    listing = await pool.list_files(FIRST, recursive=True)
+    assert all(f.name != "outputs" and not f.directory.startswith("outputs") for f in listing)
+    assert "run.log" in {f.name for f in listing}  # a sibling folder is untouched

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable
 
 import httpx
 import pytest
+import uvicorn
 
 from dstui.api import StaticTokenProvider
+from dstui.api.errors import AuthenticationError
 from dstui.emulator import EmulatorServer
 from dstui.proxy import ProxyOptions, ProxyServer
+from dstui.proxy.forward import Forwarder
 from dstui.proxy.server import ProxyConfigError
 from tests.proxy.conftest import recording_bytes, wait_for_rows
 
@@ -97,3 +101,75 @@ def test_an_unreachable_upstream_is_a_proxy_error(make_proxy: MakeProxy) -> None
         answer = client.get(f"{proxy.endpoint}/metadata", params={"api-version": NEW})
     assert answer.status_code == 502
     assert answer.json()["error"]["code"] == "ProxyUpstreamUnreachable"
+
+
+class _NoToken:
+    async def get_token(self) -> str:
+        raise AuthenticationError("could not get a token: the sign-in expired", hint="az login")
+
+    def invalidate(self) -> None:
+        pass
+
+
+def test_no_upstream_token_is_a_clear_proxy_error(
+    emulator: EmulatorServer, make_proxy: MakeProxy
+) -> None:
+    proxy = make_proxy(emulator.endpoint, upstream_auth=_NoToken())
+    with httpx.Client(base_url=proxy.endpoint) as client:
+        answer = client.get(
+            "/metadata",
+            params={"api-version": NEW},
+            headers={"Authorization": f"Bearer {proxy.client_token}"},
+        )
+    assert answer.status_code == 502
+    error = answer.json()["error"]
+    assert error["code"] == "ProxyUpstreamAuthFailed"
+    assert "the sign-in expired" in error["message"]
+
+
+def test_an_upstream_with_credentials_or_a_query_is_refused_without_echoing_them() -> None:
+    for upstream in (
+        "https://user:hunter2@pool.example.com",
+        "https://pool.example.com/?sig=hunter2",
+    ):
+        with pytest.raises(ProxyConfigError) as refused:
+            ProxyServer(ProxyOptions(upstream=upstream))
+        assert "hunter2" not in str(refused.value)
+        assert "pool.example.com" in str(refused.value)
+
+
+def test_start_fails_when_the_server_stops_before_listening(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def gives_up(self: uvicorn.Server, sockets: object = None) -> None:
+        return None
+
+    monkeypatch.setattr(uvicorn.Server, "serve", gives_up)
+    proxy = ProxyServer(ProxyOptions(upstream="http://127.0.0.1:9/pool"))
+    with pytest.raises(RuntimeError, match="before it was listening"):
+        proxy.start()
+
+
+def test_chunked_framing_wins_over_a_content_length() -> None:
+    """A request framed both ways (a smuggling attempt) goes on chunked, without the length
+    the upstream might believe instead."""
+    forwarder = Forwarder(None, httpx.URL("http://127.0.0.1:9"), None)  # type: ignore[arg-type]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/executions",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-length", b"5"),
+            (b"transfer-encoding", b"chunked"),
+        ],
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"hello", "more_body": False}
+
+    request = asyncio.run(forwarder._request(scope, receive))
+    names = [name.lower() for name, _ in request.headers]
+    assert b"content-length" not in names
+    assert (b"transfer-encoding", b"chunked") in request.headers

@@ -155,3 +155,28 @@ def test_multipart_digest_in_any_chunking(seed: int) -> None:
         digest.feed(body[start:end])
     assert (digest.name, digest.size) == ("d a.bin", len(content))
     assert digest.sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_every_repeated_credential_is_redacted() -> None:
+    echoed = {"seen": ["first-token", "second-token", "cookie-one", "cookie-two"]}
+    exchange = describe(
+        facts(
+            "GET",
+            "/metadata",
+            request_headers=[
+                ("Authorization", "Bearer first-token"),
+                ("Authorization", "Bearer second-token"),
+                ("Cookie", "a=cookie-one"),
+                ("Cookie", "b=cookie-two"),
+                ("Accept", "application/json"),
+                ("Accept", "text/plain"),
+            ],
+            status=200,
+            response_headers=[("content-type", "application/json"), ("x-ms-a", "1")],
+            response_body=json.dumps(echoed).encode(),
+        )
+    )
+    text = json.dumps(exchange.to_dict())
+    for secret in echoed["seen"]:
+        assert secret not in text
+    assert exchange.request_headers == {"accept": "application/json, text/plain"}

@@ -62,6 +62,16 @@ def test_curl_for_files_and_refusals() -> None:
         curl_command(execution(request_body=None, request_headers={}))
 
 
+def test_curl_quotes_an_odd_method_and_sends_the_token_only_to_loopback_emulators() -> None:
+    words = shlex.split(curl_command(execution(method="GET;id")).replace("\\\n", ""))
+    assert words[3] == "GET;id"
+    local = execution(source="emulator", origin="http://[::1]:8123")
+    assert curl_command(local).split()[4].startswith("'http://[::1]:8123/")
+    for origin in ("http://evil.example", "https://10.0.0.5:8443", ""):
+        with pytest.raises(ExportError):
+            curl_command(execution(source="emulator", origin=origin))
+
+
 def test_har_has_the_required_fields() -> None:
     har = har_log([execution(), execution(id=8, status=None, error="the client went away")])
     log = har["log"]

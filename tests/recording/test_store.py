@@ -151,3 +151,34 @@ def test_lone_surrogates_in_any_text_column_are_stored_replaced(tmp_path: Path) 
     assert stored.identifier == stored.stdout == stored.execution_id == "x\ufffdy"
     assert stored.request_headers == {"x-odd": "x\ufffdy"}
     assert seen.identifier == "x\ufffdy"
+
+
+def test_a_write_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "busy.sqlite3"
+    with RecordingStore(path) as store:
+        store.add(exchange())
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("DELETE FROM exchanges")
+        releaser = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+        releaser.start()
+        try:
+            # A poll reads (its execution) before it writes: the read must not start a
+            # snapshot that the other writer's commit then makes stale.
+            poll = exchange(1, operation="get-execution", execution_id="e-1", method="GET")
+            number = store.add_many([poll, exchange(2)])[-1]
+        finally:
+            releaser.join()
+            other.close()
+        assert [e.id for e in store.recent(10)] == [number - 1, number]
+
+
+def test_an_unusable_side_file_is_a_recording_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path) -> None:
+        raise PermissionError(f"cannot change the mode of {path}")
+
+    monkeypatch.setattr("dstui.recording.store._restrict_side_files", refuse)
+    with pytest.raises(RecordingError, match="cannot change the mode"):
+        RecordingStore(tmp_path / "nested" / "r.sqlite3")

@@ -38,6 +38,9 @@ class PoolScreen(Screen[None]):
         self._error_context = ""
         self.deleted_at: dict[str, datetime] = {}  # sessions deleted from here, this run
         self._revival_accepted: set[str] = set()
+        # The x-ms-session-guid each session last answered with: a different one means the
+        # pool put a fresh session behind the identifier.
+        self.session_guids: dict[str, str] = {}
         self._cooldown: timedelta | None = None
 
     @property
@@ -178,7 +181,7 @@ class PoolScreen(Screen[None]):
                     break
         return self._cooldown
 
-    def session_touched(self, identifier: str, etag: str | None = None) -> None:
+    def session_touched(self, identifier: str) -> None:
         """A request naming the session has just been answered: it was last accessed now and
         expires a cooldown from now. Shown as estimated until a listing confirms it."""
         self._revival_accepted.discard(identifier)
@@ -192,7 +195,6 @@ class PoolScreen(Screen[None]):
             row.session,
             last_accessed_at=now,
             expires_at=now + cooldown,
-            etag=etag or row.session.etag,
         )
         self.metadata.estimates[identifier] = (now, cooldown)
         self.sessions.update_session(session)

@@ -274,12 +274,12 @@ class FileActions(PoolScreen):
             self.app.push_screen(TextModal(entry.name, body, dialog_id="preview-dialog"))
             return
 
-        async def read_end() -> Content:
+        async def read_end() -> tuple[Content, bool]:
             return await self._read_end(identifier, path, entry.name)
 
         self.app.push_screen(PreviewModal(entry.name, body, read_end))
 
-    async def _read_end(self, identifier: str, path: str, name: str) -> Content:
+    async def _read_end(self, identifier: str, path: str, name: str) -> tuple[Content, bool]:
         """The last PREVIEW_MAX_BYTES of a text file (the service has no range reads, so
         the file is read whole, up to TAIL_READ_MAX_BYTES)."""
         try:
@@ -288,21 +288,22 @@ class FileActions(PoolScreen):
             )
         except DynamicSessionsError as exc:
             self.report_error(f"Reading {name} failed", exc)
-            return Content.styled(self.failed_note(f"reading {name}"), "$text-error")
+            return Content.styled(self.failed_note(f"reading {name}"), "$text-error"), False
         self.session_touched(identifier)
         if len(data) > TAIL_READ_MAX_BYTES:
-            return Content.styled(
+            note = (
                 f"{name} is over {format_size(TAIL_READ_MAX_BYTES)}: too large to read its end "
-                "here. d downloads it.",
-                "$warning",
+                "here. d downloads it."
             )
+            return Content.styled(note, "$warning"), False
         end = data[-PREVIEW_MAX_BYTES:]
         text = end.decode("utf-8", "replace")
-        if len(end) < len(data):
-            text = text.partition("\n")[2]  # start at a whole line
+        if len(end) < len(data) and "\n" in text:
+            text = text.partition("\n")[2]  # start at a whole line, when there is one
         stamp = self._stamp()
         marker = f"✂ the last {format_size(len(end))} of {format_size(len(data))}, read {stamp}"
-        return Content("\n").join([Content.styled(marker, "$warning"), highlight(text, path=name)])
+        body = Content("\n").join([Content.styled(marker, "$warning"), highlight(text, path=name)])
+        return body, True
 
 
 def looks_like_text(data: bytes) -> bool:

@@ -17,9 +17,9 @@ from textual.timer import Timer
 from textual.widgets import Button, DirectoryTree, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dstui.api.constants import IDENTIFIER_MAX_LENGTH, IDENTIFIER_MIN_LENGTH, IDENTIFIER_RE
+from dstui.api.constants import IDENTIFIER_MAX_LENGTH, IDENTIFIER_MIN_LENGTH
 from dstui.api.errors import RequestValidationError
-from dstui.api.validation import validate_identifier
+from dstui.api.validation import refused_identifier_characters, validate_identifier
 from dstui.tui.formatting import format_size
 from dstui.tui.history import RunRecord
 from dstui.tui.message_log import LogEntry
@@ -157,7 +157,7 @@ _CHARACTER_NAMES = {" ": "space", "\t": "tab", "\u00a0": "no-break space"}
 def identifier_problem(value: str, exc: RequestValidationError) -> str:
     """The refused characters named one by one (`space`, not a quoted blank that a line
     break can split); other problems keep the validator's own words."""
-    refused = sorted({ch for ch in value if IDENTIFIER_RE.match(ch * 4) is None})
+    refused = refused_identifier_characters(value)
     if not refused or not IDENTIFIER_MIN_LENGTH <= len(value) <= IDENTIFIER_MAX_LENGTH:
         return exc.message[:1].upper() + exc.message[1:] + "."
     names = [
@@ -503,11 +503,13 @@ class PreviewModal(TextModal):
         self,
         title: str,
         body: Content,
-        read_end: Callable[[], Awaitable[Content]],
+        read_end: Callable[[], Awaitable[tuple[Content, bool]]],
     ) -> None:
+        """`read_end` gives the file's end and whether it could be read (False stops f)."""
         super().__init__(title, body, dialog_id="preview-dialog")
         self.read_end = read_end
         self.following = False
+        self._reading = False
         self._timer: Timer | None = None
 
     def on_mount(self) -> None:
@@ -524,17 +526,34 @@ class PreviewModal(TextModal):
         self._read_end()
 
     def action_follow(self) -> None:
-        self.following = not self.following
         if self.following:
-            self._read_end()
-            self._timer = self.set_interval(FOLLOW_INTERVAL_S, self._read_end)
-        elif self._timer is not None:
+            self._stop_following()
+            return
+        self.following = True
+        self._read_end()
+        self._timer = self.set_interval(FOLLOW_INTERVAL_S, self._read_end)
+        self._subtitle()
+
+    def _stop_following(self) -> None:
+        self.following = False
+        if self._timer is not None:
             self._timer.stop()
             self._timer = None
         self._subtitle()
 
-    @work(group="preview-end", exclusive=True, exit_on_error=False)
-    async def _read_end(self) -> None:
-        body = await self.read_end()
+    def _read_end(self) -> None:
+        if self._reading:
+            return  # a slow read is still under way: this tick is skipped, not queued
+        self._reading = True
+        self._read_end_worker()
+
+    @work(group="preview-end", exit_on_error=False)
+    async def _read_end_worker(self) -> None:
+        try:
+            body, ok = await self.read_end()
+        finally:
+            self._reading = False
         self.query_one("#text-body", Static).update(body)
         self.query_one("#text-scroll", VerticalScroll).scroll_end(animate=False)
+        if not ok and self.following:
+            self._stop_following()  # the error was reported once; no new one every tick

@@ -20,13 +20,17 @@ from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import TextArea
 
-from dstui.api.constants import DEFAULT_OUTPUT_MAX_LENGTH
+from dstui.api.constants import (
+    DEFAULT_OUTPUT_MAX_LENGTH,
+    MAX_EXECUTION_TIMEOUT_S,
+    MIN_EXECUTION_TIMEOUT_S,
+)
 from dstui.api.display import escape_controls
 from dstui.api.errors import DynamicSessionsError, NotFoundError
 from dstui.api.models import Execution
 from dstui.api.run_options import RunOptions
 from dstui.api.validation import new_identifier
-from dstui.tui.drafts import DraftStore
+from dstui.tui.drafts import DraftStore, DraftTooLong
 from dstui.tui.errors import describe_error
 from dstui.tui.formatting import pool_label
 from dstui.tui.history import RunHistory, RunRecord
@@ -128,6 +132,8 @@ class RunActions(PoolScreen):
             return  # the screen is being torn down; the last debounced save has it
         try:
             self.drafts.save(owner, text)
+        except DraftTooLong as exc:
+            self.notify(f"Draft not saved: {exc}.", severity="warning")
         except OSError as exc:
             self.report_error("Saving the draft failed", exc)
 
@@ -231,7 +237,9 @@ class RunActions(PoolScreen):
         timeout = self.code.timeout_seconds()
         if timeout is None:
             self.app.notify(
-                "The timeout must be a whole number of seconds, 1–220.", severity="error"
+                "The timeout must be a whole number of seconds, "
+                f"{MIN_EXECUTION_TIMEOUT_S}–{MAX_EXECUTION_TIMEOUT_S}.",
+                severity="error",
             )
             return
         code = self.code.code_to_run()
@@ -257,8 +265,17 @@ class RunActions(PoolScreen):
         self.confirm_revival(identifier, "a run", start)
 
     def _start_run(self, identifier: str, code: str, timeout: int, asynchronous: bool) -> None:
-        if self._run_in_flight is not None:
-            return  # another run started while the question was open
+        running = self._run_in_flight
+        if running is not None:  # another run started while the question was open
+            if running.identifier != identifier:
+                self.created_by_run.discard(identifier)
+            self.app.notify(
+                f"Not run in {identifier}: run #{running.number} started in "
+                f"{running.identifier} meanwhile. Run it again once that one is done.",
+                severity="warning",
+                markup=False,
+            )
+            return
         self._keep_draft()
         number = self._next_number(identifier)
         ticket = RunTicket(
@@ -334,7 +351,7 @@ class RunActions(PoolScreen):
         self.clear_error(RUN_FAILED)
         # The result paints first; the row and the metadata in the next frame (painted
         # together, the dirty area would span most of the screen).
-        self.call_after_refresh(self.session_touched, identifier, execution.session_guid)
+        self.call_after_refresh(self.session_touched, identifier)
         self.confirm_created(identifier)
 
     def _stopped(self, ticket: RunTicket) -> None:
@@ -444,10 +461,13 @@ class RunActions(PoolScreen):
 
     def _newly_allocated(self, identifier: str, execution: Execution) -> bool:
         """The answer came from a fresh session although the list showed one with this id."""
+        answered = execution.session_guid
+        known = self.session_guids.get(identifier)
+        if answered:
+            self.session_guids[identifier] = answered
         row = self.sessions.session(identifier)
         if row is None or row.local:
             return False  # a new identifier: a new session is what the user asked for
-        known, answered = row.session.etag, execution.session_guid
         if known and answered:
             return known != answered
         return execution.timings.get("x-ms-new-allocation", "").lower() == "true"
@@ -514,6 +534,16 @@ class RunActions(PoolScreen):
         if self._group_running("transfer"):
             lost.append("a file transfer")
         return lost
+
+    def _abandoned_transfer(self) -> str:
+        kinds = {w.description for w in self.workers if w.group == "transfer" and w.is_running}
+        if kinds == {"Uploading"}:
+            return "The upload is abandoned: the file may not reach the session."
+        if kinds == {"Downloading"}:
+            return "The download is abandoned; its partial file here is removed."
+        return (
+            "The transfers are abandoned: a partial download is removed, an upload may not arrive."
+        )
 
     def action_cancel_run(self) -> None:
         """f4 stops waiting; the service cannot cancel, so the run itself goes on."""
@@ -588,7 +618,7 @@ class RunActions(PoolScreen):
         self.stopped_runs.pop(ticket.identifier, None)
         record = self._record(ticket, execution)
         self._finish_run(ticket, _with_notes(record, ["Fetched after the wait was stopped."]))
-        self.session_touched(ticket.identifier, execution.session_guid)
+        self.session_touched(ticket.identifier)
 
     def action_toggle_async(self) -> None:
         self.code.toggle_async()
@@ -610,7 +640,7 @@ class RunActions(PoolScreen):
 
         what = " and ".join(lost)
         if self._run_in_flight is None:
-            consequence = "The transfer is abandoned; a partial download is removed."
+            consequence = self._abandoned_transfer()
         elif self.settings.emulator:
             consequence = "The local emulator stops with dstui, and the run with it."
         else:
