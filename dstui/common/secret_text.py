@@ -25,8 +25,8 @@ def redact_known(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def encodable(text: str) -> str:
-    """`text` with lone surrogates (from `\\udXXX` escapes, or undecodable file names) replaced
-    by U+FFFD, so it can be encoded as UTF-8 (SQLite, a terminal, a HAR file)."""
+    """`text` with lone surrogates (from `\\udc80`-style escapes, or undecodable file names)
+    replaced by U+FFFD, so it can be encoded as UTF-8 (SQLite, a terminal, a HAR file)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -144,7 +144,7 @@ class Forwarder:
         try:
             request = await self._request(scope, receive)
         except AuthenticationError as exc:  # its message is redacted: no token in it
-            logger.warning("no token for the upstream: %s", exc.message)
+            logger.warning("the upstream credential failed: %s", exc.message)
             await _envelope(
                 502,
                 "ProxyUpstreamAuthFailed",
