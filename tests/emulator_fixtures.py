@@ -4,12 +4,13 @@
 kernels, a sandbox when one works here, a 1 s interrupt grace); each xdist worker starts its
 own on a free port.
 `emulator_client`: a SessionsClient on it whose retries never sleep (see `retry_without_waiting`).
+`make_emulator`: dedicated emulators for one test (faults, modes, limits).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,24 @@ def emulator() -> Iterator[EmulatorServer]:
     try:
         yield server
     finally:
+        server.stop()
+
+
+@pytest.fixture
+def make_emulator() -> Iterator[Callable[..., EmulatorServer]]:
+    """Start dedicated emulators (cheap without ready kernels); all are stopped afterwards."""
+    started: list[EmulatorServer] = []
+
+    def make(**overrides: Any) -> EmulatorServer:
+        settings: dict[str, Any] = {"ready_sessions": 0, "cooldown_s": 3600.0}
+        settings.update(overrides)
+        server = EmulatorServer(EmulatorConfig(**settings))
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
         server.stop()
 
 

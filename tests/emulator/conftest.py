@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from dstui.emulator import EmulatorConfig, EmulatorServer
+from dstui.emulator import EmulatorServer
 
 NEW = "2025-10-02-preview"
 OLD = "2024-02-02-preview"
@@ -32,24 +32,6 @@ async def raw(emulator: EmulatorServer) -> AsyncIterator[httpx.AsyncClient]:
         base_url=emulator.endpoint, headers=auth_headers(emulator), timeout=60
     ) as client:
         yield client
-
-
-@pytest.fixture
-def make_emulator() -> Iterator[Callable[..., EmulatorServer]]:
-    """Start dedicated emulators (cheap without ready kernels); all are stopped afterwards."""
-    started: list[EmulatorServer] = []
-
-    def make(**overrides: Any) -> EmulatorServer:
-        settings: dict[str, Any] = {"ready_sessions": 0, "cooldown_s": 3600.0}
-        settings.update(overrides)
-        server = EmulatorServer(EmulatorConfig(**settings))
-        server.start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 async def execute_raw(

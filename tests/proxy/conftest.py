@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from dstui.emulator import EmulatorConfig, EmulatorServer
 from dstui.proxy import ProxyOptions, ProxyServer
 from dstui.recording import Exchange, RecordingStore
 
@@ -22,24 +21,6 @@ def make_proxy(tmp_path: Path) -> Iterator[Callable[..., ProxyServer]]:
     def make(upstream: str, **options: Any) -> ProxyServer:
         options.setdefault("record", tmp_path / f"proxy-{len(started)}.sqlite3")
         server = ProxyServer(ProxyOptions(upstream=upstream, **options))
-        server.start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def make_emulator() -> Iterator[Callable[..., EmulatorServer]]:
-    """Dedicated emulators (no ready kernels, so cheap), e.g. with injected faults."""
-    started: list[EmulatorServer] = []
-
-    def make(**overrides: Any) -> EmulatorServer:
-        settings: dict[str, Any] = {"ready_sessions": 0, "cooldown_s": 3600.0}
-        settings.update(overrides)
-        server = EmulatorServer(EmulatorConfig(**settings))
         server.start()
         started.append(server)
         return server
