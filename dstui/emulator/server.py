@@ -37,6 +37,7 @@ from dstui.emulator.sandbox import (
     resolve_sandbox,
 )
 from dstui.emulator.security import WILDCARD_HOSTS, SecurityMiddleware
+from dstui.emulator.serving import serve_on
 from dstui.emulator.state import EmulatorState
 from dstui.emulator.tls import TlsFiles, make_tls_files
 from dstui.recording.store import RecordingStore
@@ -254,11 +255,7 @@ class EmulatorServer:
                 )
             )
             self._server = server
-            serving = asyncio.create_task(server.serve(sockets=[sock]))
-            while not server.started and not serving.done():
-                await asyncio.sleep(0.01)
-            self._ready.set()
-            await serving
+            await serve_on(server, sock, self._ready, "emulator")
         except BaseException as exc:
             self._error = exc
         finally:

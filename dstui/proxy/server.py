@@ -23,6 +23,7 @@ from starlette.types import ASGIApp
 
 from dstui.api.auth import TokenProvider
 from dstui.emulator.security import is_loopback_name
+from dstui.emulator.serving import serve_on
 from dstui.emulator.tls import make_tls_files
 from dstui.proxy.forward import Forwarder, ProxyGuard, UpstreamBroke
 from dstui.recording.store import RecordingStore
@@ -190,14 +191,7 @@ class ProxyServer:
                 config.app = self.build_app(pool)
                 server = uvicorn.Server(config)
                 self._server = server
-                serving = asyncio.create_task(server.serve(sockets=[sock]))
-                while not server.started and not serving.done():
-                    await asyncio.sleep(0.01)
-                if not server.started:  # start() must see why (set in finally, after this)
-                    await serving
-                    raise RuntimeError("the proxy stopped before it was listening")
-                self._ready.set()
-                await serving
+                await serve_on(server, sock, self._ready, "proxy")
         except BaseException as exc:
             self._error = exc
         finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import uvicorn
 
 from dstui.emulator import EmulatorConfig, EmulatorServer
 from dstui.emulator.cli import build_parser, config_from_args, main
@@ -282,3 +283,15 @@ async def test_kernel_python_without_ipykernel_is_refused() -> None:
     info = await probe_interpreter(None)
     assert info.package_version("ipykernel") is not None
     assert sys.prefix in info.prefixes
+
+
+def test_start_fails_when_the_server_stops_before_listening(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def gives_up(self: uvicorn.Server, sockets: object = None) -> None:
+        return None
+
+    monkeypatch.setattr(uvicorn.Server, "serve", gives_up)
+    server = EmulatorServer(EmulatorConfig(ready_sessions=0, sandbox="none"))
+    with pytest.raises(RuntimeError, match="emulator stopped before it was listening"):
+        server.start()
