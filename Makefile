@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_emulator.py
 	$(BIN)/python bench/bench_tui.py
 	$(BIN)/python bench/bench_proxy.py
+	$(BIN)/python bench/bench_pools.py
+	$(BIN)/python bench/bench_tui_pools.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache snapshot_report.html

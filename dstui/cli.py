@@ -38,7 +38,7 @@ from dstui.commands.context import ClientFactory, CommandEnv, CommandError
 from dstui.commands.logs import diagnostics
 from dstui.common.auth_kinds import AUTH_KINDS
 from dstui.common.units import format_bytes
-from dstui.config import CA_FILE_ENV_VAR, TOKEN_ENV_VAR, ConfigError
+from dstui.config import ARM_TOKEN_ENV_VAR, CA_FILE_ENV_VAR, TOKEN_ENV_VAR, ConfigError
 
 Handler = Callable[[CommandEnv], Coroutine[Any, Any, int]]
 
@@ -60,6 +60,9 @@ environment:
   DSTUI_TOKEN_FILE
                   file holding the bearer token for --auth token
   DSTUI_CA_FILE   CA certificate file to trust for https, as --ca-file
+  DSTUI_ARM_ENDPOINT
+                  Azure Resource Manager URL when --arm-endpoint is not given
+  DSTUI_ARM_TOKEN bearer token for ARM with --auth token (else DSTUI_TOKEN)
   SSL_CERT_FILE   also honoured (by httpx) when no CA file is configured
   DSTUI_CONFIG    config file (default: see `dstui config path`)
 """
@@ -118,6 +121,17 @@ def _common_options() -> argparse.ArgumentParser:
         f"`dstui emulator --tls` prints (else ${CA_FILE_ENV_VAR}, else the profile's ca_file)",
     )
     group.add_argument("--profile", metavar="NAME", help="profile from the config file")
+    group.add_argument(
+        "--arm-endpoint",
+        metavar="URL",
+        help="Azure Resource Manager URL, for sovereign clouds or `dstui emulator --arm` "
+        "(else $DSTUI_ARM_ENDPOINT, else the profile's arm_endpoint, else Azure's)",
+    )
+    group.add_argument(
+        "--arm-api-version",
+        metavar="VERSION",
+        help="api-version for Microsoft.App/sessionPools in ARM (default 2025-01-01)",
+    )
     group.add_argument("--json", action="store_true", help="print stable JSON instead of text")
     group.add_argument(
         "-v", "--verbose", action="store_true", help="log requests and details to stderr"
@@ -154,7 +168,23 @@ def _root_parser(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     tui.add_argument("--read-only", action="store_true", help="disable every change")
     tui.add_argument("--theme", metavar="NAME", help="colour theme")
     tui.add_argument("--demo", action="store_true", help="a deterministic fake pool")
+    tui.add_argument(
+        "--container-type",
+        type=_container_type,
+        metavar="TYPE",
+        help="the pool's type, over what ARM or its first answers say: PythonLTS, Shell or "
+        "CustomContainer",
+    )
     return parser
+
+
+def _container_type(value: str) -> str:
+    from dstui.tui.pool_type import parse_container_type
+
+    try:
+        return parse_container_type(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 Subcommands = argparse._SubParsersAction  # what add_subparsers returns
@@ -274,6 +304,51 @@ def _add_sessions(cli: _Commands) -> None:
         "Uses POST /.management/stopSession; the session and its files are gone afterwards.",
     )
     _identifier(sub)
+    _add_sessions_prune(cli, group)
+
+
+def _duration(text: str) -> Any:
+    from dstui.commands.prune import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_sessions_prune(cli: _Commands, group: Subcommands[argparse.ArgumentParser]) -> None:
+    """`dstui sessions prune`: idle sessions across pools."""
+    sub = cli.command(
+        group,
+        "prune",
+        LazyHandler("prune", "prune_sessions"),
+        "delete idle sessions across pools",
+        "Lists every pool's sessions concurrently and deletes those idle longer than --idle "
+        "(from lastAccessedAt) and/or expiring later than --expiring-after; a session without "
+        "the timestamp is kept. Asks for the typed count on a terminal; without one, --yes is "
+        "required. Exits 1 when a pool or a deletion failed.",
+    )
+    sub.add_argument("--idle", type=_duration, metavar="AGE", help="idle longer than AGE (30m)")
+    sub.add_argument(
+        "--expiring-after", type=_duration, metavar="AGE", help="expiring later than AGE from now"
+    )
+    sub.add_argument(
+        "--pool",
+        action="append",
+        metavar="POOL",
+        help="a pool endpoint, or a pool name resolved through ARM (repeatable; default: "
+        "the configured endpoint)",
+    )
+    sub.add_argument("--resource-group", metavar="GROUP", help="where to look up pool names")
+    sub.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    sub.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    sub.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="pools listed and sessions deleted at once (default 8)",
+    )
 
 
 def _add_exec(cli: _Commands) -> None:
@@ -284,11 +359,29 @@ def _add_exec(cli: _Commands) -> None:
         LazyHandler("execute", "run_code"),
         "run code in a session",
         "Prints the code's stdout to stdout and its stderr to stderr, then the result value; "
-        "exits 0 when the code succeeded and 1 when it failed. " + _LIFETIME_NOTE,
+        "exits 0 when the code succeeded and 1 when it failed. In a Shell pool, --shell or "
+        "--argv runs a command instead, and dstui exits with the command's own exit code "
+        "once it ran (a failure of dstui itself still exits 2: tell them apart with --json). "
+        + _LIFETIME_NOTE,
     )
     _identifier(sub)
     sub.add_argument("code", metavar="CODE", nargs="?", help="code to run, or - to read stdin")
     sub.add_argument("-f", "--file", metavar="FILE", help="read the code from FILE (- is stdin)")
+    shell = sub.add_argument_group("Shell pools")
+    command = shell.add_mutually_exclusive_group()
+    command.add_argument("--shell", metavar="CMD", help="a bash command line to run (shellCommand)")
+    command.add_argument(
+        "--argv",
+        metavar="WORDS",
+        help="a program and its arguments, split like a shell would but run without one "
+        "(execCommandAndArgs), e.g. --argv 'ls -a \"my dir\"'",
+    )
+    shell.add_argument(
+        "--stdin",
+        dest="stdin_file",
+        metavar="FILE",
+        help="send FILE (- is dstui's own stdin) to the command's standard input",
+    )
     sub.add_argument(
         "--timeout",
         type=_timeout,
@@ -320,7 +413,7 @@ def _add_exec(cli: _Commands) -> None:
 
 
 def _add_files(cli: _Commands) -> None:
-    """`dstui files ls|put|get|rm` under /mnt/data."""
+    """`dstui files ls|put|get|rm|export` under /mnt/data."""
     group = cli.group(
         "files", "list, upload, download and delete files under /mnt/data", _LIFETIME_NOTE
     )
@@ -375,6 +468,28 @@ def _add_files(cli: _Commands) -> None:
     _identifier(sub)
     sub.add_argument("name", metavar="NAME", help="remote file name")
     _remote_path(sub)
+    _add_files_export(cli, group)
+
+
+def _add_files_export(cli: _Commands, group: Subcommands[argparse.ArgumentParser]) -> None:
+    """`dstui files export ID [-o FILE]`: the whole of /mnt/data as one archive."""
+    sub = cli.command(
+        group,
+        "export",
+        LazyHandler("export", "export_files"),
+        "download all of /mnt/data as one .tar.gz or .zip",
+        "Walks every directory, streams each file into the archive and writes it atomically "
+        "(a temporary file beside it, renamed at the end). Resets the session's cooldown.",
+    )
+    _identifier(sub)
+    sub.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the archive: .tar.gz, .tgz or .zip, or an existing folder "
+        "(default: ID.tar.gz in the current folder)",
+    )
+    sub.add_argument("--force", action="store_true", help="overwrite an existing archive")
 
 
 def _add_pool_and_config(cli: _Commands) -> None:
@@ -460,6 +575,19 @@ def _add_traffic(cli: _Commands) -> None:
     sub.add_argument("--no-record", action="store_true", help="forward only")
 
 
+def _add_doctor(cli: _Commands) -> None:
+    """`dstui doctor`: the auth doctor's checks."""
+    cli.command(
+        cli.top,
+        "doctor",
+        LazyHandler("doctor", "run_checks"),
+        "check the endpoint, credential, token, access and the pool's ARM resource",
+        "Each check prints ok, warn, fail or skip, what it found and how to fix it. Never prints "
+        "a token, only its claims. Exits 0 when no check failed (warnings and skips pass), 1 "
+        "when one did.",
+    )
+
+
 def _add_emulator(cli: _Commands) -> None:
     """`dstui emulator ...`: everything after the word goes to dstui.emulator.main."""
     cli.top.add_parser(
@@ -467,12 +595,82 @@ def _add_emulator(cli: _Commands) -> None:
     )
 
 
+def _add_pools(cli: _Commands) -> None:
+    """`dstui pools list|show`: session pools from Azure Resource Manager."""
+    group = cli.group(
+        "pools",
+        "find session pools in your subscriptions (Azure Resource Manager)",
+        "Reads ARM with the same credential (scope https://management.azure.com/.default); "
+        "touches no session. `dstui pool metadata` asks one pool's own data plane instead.",
+    )
+    sub = cli.command(
+        group,
+        "list",
+        LazyHandler("pools_arm", "list_pools"),
+        "list the session pools you can see",
+        "Without --subscription, every enabled subscription is listed; one that fails is "
+        "named on stderr and the exit code is 1.",
+    )
+    sub.add_argument("--subscription", metavar="ID", help="only this subscription")
+    sub.add_argument("--resource-group", metavar="GROUP", help="only this resource group")
+    sub = cli.command(
+        group,
+        "show",
+        LazyHandler("pools_arm", "show_pool"),
+        "show one pool's properties",
+        "Type, scale, lifecycle, egress, identities, container template and endpoint.",
+    )
+    sub.add_argument("name", metavar="NAME", help="the pool's name")
+    sub.add_argument("--subscription", metavar="ID", help="the pool's subscription")
+    sub.add_argument("--resource-group", metavar="GROUP", help="the pool's resource group")
+
+
+def _add_container(cli: _Commands) -> None:
+    """`dstui container request ID PATH`."""
+    group = cli.group(
+        "container",
+        "talk to a custom container's own app",
+        "Custom-container pools have no session list or file API; their sessions are read "
+        "and stopped with `dstui sessions show --management ID` and `dstui sessions stop ID`.",
+    )
+    sub = cli.command(
+        group,
+        "request",
+        LazyHandler("container", "request_path"),
+        "send one request to the session's app through the pool endpoint",
+        "PATH is below the pool endpoint; ?identifier=ID is added, and the session (and its "
+        "app) starts on first use. The app's body goes to stdout; exits 0 when the app "
+        "answered below 400, 1 otherwise, 2 when dstui failed.",
+    )
+    _identifier(sub)
+    sub.add_argument("path", metavar="PATH", help="e.g. /api/items?page=2")
+    sub.add_argument("-X", "--method", default="GET", help="HTTP method (default GET)")
+    sub.add_argument(
+        "-H", "--header", action="append", metavar="'NAME: VALUE'", help="add a request header"
+    )
+    sub.add_argument("--data", metavar="TEXT", help="request body")
+    sub.add_argument("--data-file", metavar="FILE", help="request body from FILE (- is stdin)")
+    sub.add_argument(
+        "-i", "--include", action="store_true", help="print the status and headers to stderr"
+    )
+    sub.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        default=1024 * 1024,
+        metavar="N",
+        help="keep at most N bytes of the body (default 1 MiB)",
+    )
+
+
 COMMAND_GROUPS = (
     _add_sessions,
     _add_exec,
+    _add_container,
     _add_files,
     _add_pool_and_config,
     _add_traffic,
+    _add_doctor,
+    _add_pools,
     _add_emulator,
 )
 
@@ -502,13 +700,27 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
         return _guarded(env, partial(_run_emulator, extras), verbose=verbose)
     if handler is None:
         return _guarded(env, partial(_run_tui, env), verbose=verbose)
-    secrets = tuple(value for value in (env.environ.get(TOKEN_ENV_VAR),) if value)
+    tokens = (env.environ.get(TOKEN_ENV_VAR), env.environ.get(ARM_TOKEN_ENV_VAR))
+    secrets = tuple(value for value in tokens if value)
     with diagnostics(env.stderr, verbose=verbose, secrets=secrets), warnings.catch_warnings():
         # The client logs its warnings too; Python's own warning lines would repeat them.
         warnings.simplefilter("ignore")
+        if args.command in _POOL_COMMANDS:
+            handler = partial(_with_pool_resolved, handler)
         # The handler is resolved (a lazy import) inside the guard: a failure is a message.
         command = partial(_ended_cleanly_by_sigterm, env, handler)
         return _guarded(env, lambda: asyncio.run(command()), verbose=verbose)
+
+
+# Commands that talk to the configured pool: a profile naming it by ARM id is resolved first.
+_POOL_COMMANDS = frozenset({"sessions", "exec", "files", "pool", "proxy"})
+
+
+async def _with_pool_resolved(handler: Handler, env: CommandEnv) -> int:
+    from dstui.commands.pools_arm import resolve_pool_id
+
+    await resolve_pool_id(env)
+    return await handler(env)
 
 
 async def _ended_cleanly_by_sigterm(env: CommandEnv, handler: Handler) -> int:
@@ -665,18 +877,43 @@ def _run_emulator(argv: list[str]) -> int:
 def _run_tui(env: CommandEnv) -> int:
     _import_the_tui()
     from dstui.tui import run
-    from dstui.tui.options import TuiOptions
+    from dstui.tui.launch import LaunchOptions
 
     args = env.args
+    named = env.connection.pool_id is not None and env.connection.endpoint is None
+    if named and not args.emulator and not args.demo:
+        from dstui.commands.pools_arm import resolve_pool_id
+
+        asyncio.run(resolve_pool_id(env))  # a profile naming its pool by ARM id
     connection = env.connection
-    options = TuiOptions(
+    options = LaunchOptions(
         connection=connection if connection.endpoint is not None else None,
         use_emulator=args.emulator,
         read_only=args.read_only,
         theme=args.theme,
         demo=args.demo,
+        arm=_tui_arm(env),
+        arm_connection=connection,
+        container_type=args.container_type or connection.container_type,
     )
     return run(options)
+
+
+def _tui_arm(env: CommandEnv) -> Callable[[], Any] | None:
+    """The pool picker's ARM client (built when the app starts): with an ARM endpoint given,
+    or an Azure credential on a real endpoint (Azure's ARM); None for the demo and the
+    embedded emulator without one."""
+    from functools import partial
+
+    from dstui.commands.pool_names import open_arm
+
+    connection = env.connection
+    if env.args.demo:
+        return None
+    azure = connection.endpoint is not None and connection.auth not in ("none", "token")
+    if connection.arm_endpoint is None and not azure:
+        return None
+    return partial(open_arm, env)
 
 
 def _import_the_tui() -> None:

@@ -11,10 +11,17 @@ api_version = "2025-10-02-preview"
 auth = "default"            # default | cli | device-code | managed-identity | token | none
 token_file = "~/.config/dstui/prod.token"   # only with auth = "token"
 ca_file = "~/emulator-ca.pem"   # trust this CA (e.g. `dstui emulator --tls`), not the system's
+arm_endpoint = "https://management.usgovcloudapi.net"   # Resource Manager (sovereign clouds)
+container_type = "Shell"    # the explorer's pool type when ARM cannot say (as --container-type)
+
+[profiles.agents]           # a pool named by ARM id instead of an endpoint: its
+pool = "/subscriptions/.../resourceGroups/rg/providers/Microsoft.App/sessionPools/agents"
+                            # poolManagementEndpoint is looked up through ARM at start
 
 [tui]
 theme = "dstui-dark"
 auto_refresh_s = 0
+watch_interval_s = 5         # watch files (w): seconds between listings, 1 to 600
 download_dir = "~/Downloads/dstui"
 keymap = { delete-session = "ctrl+x" }   # binding id -> keys (see the README)
 ```
@@ -29,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -45,6 +52,9 @@ PROFILE_ENV_VAR = "DSTUI_PROFILE"
 TOKEN_ENV_VAR = "DSTUI_TOKEN"
 TOKEN_FILE_ENV_VAR = "DSTUI_TOKEN_FILE"
 CA_FILE_ENV_VAR = "DSTUI_CA_FILE"
+ARM_ENDPOINT_ENV_VAR = "DSTUI_ARM_ENDPOINT"
+# With auth "token": the token sent to ARM (a sessions token has the wrong audience there).
+ARM_TOKEN_ENV_VAR = "DSTUI_ARM_TOKEN"
 
 _SECRET_KEYS = frozenset({"token", "access_token", "password", "secret", "client_secret"})
 
@@ -79,12 +89,24 @@ class Profile:
     auth: str | None = None
     token_file: Path | None = None
     ca_file: Path | None = None
+    arm_endpoint: str | None = None
+    pool: str | None = None  # a session pool's ARM id, resolved to its endpoint at start
+    container_type: str | None = None  # the explorer's pool type, as --container-type
+
+
+# Watch files (w): each listing keeps the session alive, so not faster than this.
+WATCH_INTERVAL_MIN_S = 1.0
+WATCH_INTERVAL_MAX_S = 600.0
+WATCH_INTERVAL_DEFAULT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
-class TuiSettings:
+class TuiConfig:
+    """The config file's `[tui]` table, parsed."""
+
     theme: str | None = None
     auto_refresh_s: float = 0.0
+    watch_interval_s: float = WATCH_INTERVAL_DEFAULT_S
     download_dir: Path = field(default_factory=paths.default_download_dir)
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # Where each keymap entry was written (1-based line), so a bad one can be pointed at.
@@ -98,7 +120,7 @@ class Config:
     exists: bool
     default_profile: str | None = None
     profiles: Mapping[str, Profile] = field(default_factory=lambda: MappingProxyType({}))
-    tui: TuiSettings = field(default_factory=TuiSettings)
+    tui: TuiConfig = field(default_factory=TuiConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +135,11 @@ class Connection:
     profile: str | None
     # A CA bundle to trust instead of the system's (an emulator started with --tls).
     ca_file: Path | None = None
+    # Resource Manager: --arm-endpoint, DSTUI_ARM_ENDPOINT or the profile's (None: Azure's).
+    arm_endpoint: str | None = None
+    # The profile named its pool by ARM id: `endpoint` is None until it is looked up.
+    pool_id: str | None = None
+    container_type: str | None = None  # the profile's container_type (the explorer's pool type)
 
     @property
     def tls_verify(self) -> bool | str:
@@ -172,11 +199,17 @@ class _ProfileFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     auth: AuthKind | None = None
     token_file: _NonEmptyText | None = None
     ca_file: _NonEmptyText | None = None
+    arm_endpoint: _NonEmptyText | None = None
+    pool: _NonEmptyText | None = None
+    container_type: Literal["PythonLTS", "Shell", "CustomContainer"] | None = None
 
 
 class _TuiFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     theme: _NonEmptyText | None = None
     auto_refresh_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    watch_interval_s: Annotated[
+        float, msgspec.Meta(ge=WATCH_INTERVAL_MIN_S, le=WATCH_INTERVAL_MAX_S)
+    ] = WATCH_INTERVAL_DEFAULT_S
     download_dir: _NonEmptyText | None = None
     # Entries are checked one by one, so that an error can name the binding id.
     keymap: dict[str, Any] = {}
@@ -197,6 +230,10 @@ _KeyName = Annotated[str, msgspec.Meta(min_length=1)]
 _EXPECTED = {
     "auth": f"one of {', '.join(AUTH_KINDS)}",
     "auto_refresh_s": "a number of seconds >= 0",
+    "watch_interval_s": (
+        f"a number of seconds from {WATCH_INTERVAL_MIN_S:g} to {WATCH_INTERVAL_MAX_S:g}"
+    ),
+    "container_type": "one of PythonLTS, Shell, CustomContainer",
 }
 _TOML_TYPES = {
     "int": "an integer",
@@ -236,6 +273,16 @@ def _parse_profile(path: Path, name: str, body: Any) -> Profile:
                 "secrets are not read from the config file; use token_file or DSTUI_TOKEN",
             )
     profile = _convert(path, prefix, body, _ProfileFile)
+    pool = _stripped(profile.pool)
+    if pool is not None and not _is_pool_id(pool):
+        raise ConfigError(
+            path,
+            f"{prefix}.pool",
+            "must be a session pool's ARM id (/subscriptions/<sub>/resourceGroups/<group>/"
+            "providers/Microsoft.App/sessionPools/<name>)",
+        )
+    if pool is not None and profile.endpoint is not None:
+        raise ConfigError(path, f"{prefix}.pool", "give either endpoint or pool, not both")
     token_file = _stripped(profile.token_file)
     ca_file = _stripped(profile.ca_file)
     return Profile(
@@ -245,18 +292,22 @@ def _parse_profile(path: Path, name: str, body: Any) -> Profile:
         auth=profile.auth,
         token_file=_relative_to(path, f"{prefix}.token_file", token_file) if token_file else None,
         ca_file=_relative_to(path, f"{prefix}.ca_file", ca_file) if ca_file else None,
+        arm_endpoint=_stripped(profile.arm_endpoint),
+        pool=pool,
+        container_type=profile.container_type,
     )
 
 
-def _parse_tui(path: Path, tui: _TuiFile) -> TuiSettings:
+def _parse_tui(path: Path, tui: _TuiFile) -> TuiConfig:
     keymap = {
         binding_id: _convert(path, f"tui.keymap.{binding_id}", key, _KeyName)
         for binding_id, key in tui.keymap.items()
     }
     download_dir = _stripped(tui.download_dir)
-    return TuiSettings(
+    return TuiConfig(
         theme=_stripped(tui.theme),
         auto_refresh_s=tui.auto_refresh_s,
+        watch_interval_s=tui.watch_interval_s,
         download_dir=(
             _relative_to(path, "tui.download_dir", download_dir)
             if download_dir
@@ -264,6 +315,12 @@ def _parse_tui(path: Path, tui: _TuiFile) -> TuiSettings:
         ),
         keymap=MappingProxyType(keymap),
     )
+
+
+def _is_pool_id(text: str) -> bool:
+    from dstui.api.arm_models import is_pool_id  # only profiles naming a pool need ARM's models
+
+    return is_pool_id(text)
 
 
 def _convert(path: Path, prefix: str, value: Any, shape: type[_T]) -> _T:
@@ -319,6 +376,7 @@ def resolve_connection(
     *,
     token_file_flag: Path | None = None,
     ca_file_flag: Path | None = None,
+    arm_endpoint_flag: str | None = None,
     config: Config | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Connection:
@@ -331,6 +389,10 @@ def resolve_connection(
     given on the command line. Without a configured auth kind: a token file means "token"; a
     loopback endpoint means "token" when DSTUI_TOKEN is set, else "none"; anything else
     means "default" (DefaultAzureCredential).
+
+    A profile may name its pool by ARM id (`pool`) instead: `pool_id` is then set and the
+    endpoint left None, for the caller to look up through ARM (--arm-endpoint, then
+    DSTUI_ARM_ENDPOINT, then the profile's arm_endpoint).
     """
     env = os.environ if environ is None else environ
     cfg = load_config(paths.config_file(env)) if config is None else config
@@ -351,8 +413,11 @@ def resolve_connection(
             )
 
     endpoint, source = _pick_endpoint(endpoint_flag, env)
+    pool_id: str | None = None
     if endpoint is None and profile is not None and profile.endpoint:
         endpoint, source = profile.endpoint, f"profile:{profile.name}"
+    elif endpoint is None and profile is not None and profile.pool:
+        pool_id, source = profile.pool, f"profile:{profile.name}"
     applied = (
         profile
         if profile is not None
@@ -368,9 +433,16 @@ def resolve_connection(
     ca_file = (
         ca_file_flag or _env_path(env, CA_FILE_ENV_VAR) or (applied.ca_file if applied else None)
     )
+    arm_endpoint = (
+        (arm_endpoint_flag or "").strip()
+        or env.get(ARM_ENDPOINT_ENV_VAR, "").strip()
+        or (applied.arm_endpoint if applied else None)
+        or None
+    )
     auth = auth_flag or (applied.auth if applied else None)
     if auth is None:
-        auth = _default_auth(endpoint, token_file, env)
+        # Without a pool endpoint (yet: a pool named by ARM id), ARM's host decides.
+        auth = _default_auth(endpoint or arm_endpoint, token_file, env)
     return Connection(
         endpoint=endpoint,
         # A flag given empty is refused later like any other malformed version, not defaulted.
@@ -382,6 +454,9 @@ def resolve_connection(
         source=source,
         profile=applied.name if applied else None,
         ca_file=ca_file,
+        arm_endpoint=arm_endpoint,
+        pool_id=pool_id,
+        container_type=applied.container_type if applied else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Regenerate screenshots/*.svg (120×36) from the deterministic demo pool: `make screenshots`.
+"""Regenerate screenshots/*.svg (120×36) from the deterministic demo pool: `make screenshots`
+(or `python scripts/screenshots.py NAME...` for some of them).
 
 Runs headless, in a throw-away working directory so the paths shown are short and stable.
 """
@@ -18,6 +19,7 @@ from textual.widgets import DirectoryTree
 
 from dstui.api.fake_pool import FakePool, frozen_clock
 from dstui.tui.app import DstuiApp
+from dstui.tui.pool_directory import demo_directory
 from dstui.tui.settings import AppSettings
 
 SIZE = (120, 36)
@@ -67,10 +69,13 @@ SHOTS: dict[str, tuple[Steps, dict[str, Any]]] = {
     "pool-metadata": (press("2", "m"), {}),
     "help": (press("question_mark"), {}),
     "light-theme": (press("4"), {"theme": "dstui-light"}),
+    # The demo's five pools behind a fake ARM (P, then A for every pool's sessions).
+    "pool-picker": (press("P"), {"pools": True}),
+    "across-pools": (press("P", "A"), {"pools": True}),
 }
 
 
-async def shoot(name: str, steps: Steps, theme: str | None) -> None:
+async def shoot(name: str, steps: Steps, theme: str | None, pools: bool = False) -> None:
     settings = AppSettings(
         pool_label="demo pool — fake data",
         identity="auth token",
@@ -80,8 +85,9 @@ async def shoot(name: str, steps: Steps, theme: str | None) -> None:
         upload_start_dir=Path("upload-src"),
         clock=frozen_clock,
         test_mode=True,
+        arm=pools,
     )
-    app = DstuiApp(FakePool(), settings)
+    app = DstuiApp(FakePool(), settings, demo_directory(frozen_clock) if pools else None)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await steps(pilot)
         app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
@@ -93,8 +99,11 @@ async def main() -> int:
         os.chdir(work)
         (Path("upload-src") / "notes").mkdir(parents=True)
         Path("upload-src/hello.txt").write_text("hello from the laptop\n", encoding="utf-8")
+        wanted = sys.argv[1:] or list(SHOTS)  # `screenshots.py pool-picker` redoes one
         for name, (steps, options) in SHOTS.items():
-            await shoot(name, steps, options.get("theme"))
+            if name not in wanted:
+                continue
+            await shoot(name, steps, options.get("theme"), bool(options.get("pools")))
             print(f"screenshots/{name}.svg")
     return 0
 

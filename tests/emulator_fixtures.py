@@ -5,6 +5,7 @@ kernels, a sandbox when one works here, a 1 s interrupt grace); each xdist worke
 own on a free port.
 `emulator_client`: a SessionsClient on it whose retries never sleep (see `retry_without_waiting`).
 `make_emulator`: dedicated emulators for one test (faults, modes, limits).
+`shell_emulator`: one Shell-pool emulator per test process.
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ def emulator() -> Iterator[EmulatorServer]:
     config = EmulatorConfig(
         cooldown_s=3600.0, ready_sessions=2, sandbox=SUITE_SANDBOX, interrupt_grace_s=1.0
     )
+    server = EmulatorServer(config)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def shell_emulator() -> Iterator[EmulatorServer]:
+    """A Shell pool (`--container-type Shell`) for the tests of shell commands."""
+    config = EmulatorConfig(container_type="Shell", cooldown_s=3600.0, sandbox=SUITE_SANDBOX)
     server = EmulatorServer(config)
     server.start()
     try:

@@ -20,6 +20,7 @@ from dstui.api.constants import (
     TOKEN_SCOPE,
     uses_legacy_shape,
 )
+from dstui.api.container_requests import ContainerResponse
 from dstui.api.errors import (
     ApiError,
     AuthenticationError,
@@ -58,6 +59,7 @@ from dstui.api.paging import PageGuard
 from dstui.api.protocol import PollCallback, ProgressCallback, SessionPoolAPI
 from dstui.api.retry import RetryPolicy
 from dstui.api.run_options import RunOptions
+from dstui.api.shell_command import ShellCommand
 from dstui.api.validation import (
     mask_identifier,
     new_identifier,
@@ -84,6 +86,7 @@ __all__ = [
     "AzureCredentialTokenProvider",
     "BadRequestError",
     "ClientLimits",
+    "ContainerResponse",
     "DestinationExistsError",
     "DynamicSessionsError",
     "EndlessPagingError",
@@ -114,6 +117,7 @@ __all__ = [
     "SessionPage",
     "SessionPoolAPI",
     "SessionsClient",
+    "ShellCommand",
     "StalledTransferError",
     "StaticTokenProvider",
     "TokenProvider",

@@ -133,12 +133,9 @@ class AzureCredentialTokenProvider:
         return f"AzureCredentialTokenProvider({shown})"
 
 
-def token_identity(token: str) -> str | None:
-    """Who a bearer token was issued to, for display: a user's sign-in name, else "app <id>".
-
-    The claims are read, not verified (the service verifies the token; this only labels the
-    header). None for a token that is not a JWT or names nobody. Never returns the token.
-    """
+def decode_jwt_claims(token: str) -> dict[str, Any] | None:
+    """A JWT's payload, read without verifying it (the service verifies; this only explains
+    or labels); None for a token that is not a JWT."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
@@ -146,7 +143,17 @@ def token_identity(token: str) -> str | None:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
         return None
-    if not isinstance(claims, dict):
+    return claims if isinstance(claims, dict) else None
+
+
+def token_identity(token: str) -> str | None:
+    """Who a bearer token was issued to, for display: a user's sign-in name, else "app <id>".
+
+    The claims are read, not verified (the service verifies the token; this only labels the
+    header). None for a token that is not a JWT or names nobody. Never returns the token.
+    """
+    claims = decode_jwt_claims(token)
+    if claims is None:
         return None
     for names, prefix in ((USER_CLAIMS, ""), (APP_CLAIMS, "app ")):
         for name in names:
@@ -195,6 +202,12 @@ def make_token_provider(
     return AzureCredentialTokenProvider(
         None, build_credential=partial(_azure_credential, kind), auth_kind=kind
     )
+
+
+def build_azure_credential(kind: str) -> SyncCredential:
+    """The azure-identity credential an --auth kind uses (the doctor asks it directly, to see
+    which credential of the chain answered or why each one failed)."""
+    return _azure_credential(kind)
 
 
 def _azure_credential(kind: str) -> SyncCredential:

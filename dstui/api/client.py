@@ -9,8 +9,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -25,6 +24,11 @@ from dstui.api.constants import (
     supports_output_cap,
     supports_session_management,
     uses_legacy_shape,
+)
+from dstui.api.container_requests import (
+    DEFAULT_MAX_BODY_BYTES,
+    ContainerResponse,
+    validate_container_request,
 )
 from dstui.api.downloads import resolve_destination, write_atomically
 from dstui.api.errors import (
@@ -60,6 +64,7 @@ from dstui.api.requester import (
 )
 from dstui.api.retry import RetryPolicy
 from dstui.api.run_options import DEFAULT_RUN, RunOptions
+from dstui.api.shell_command import ShellCommand
 from dstui.api.uploads import MultipartFileStream, has_unstated_size
 from dstui.api.validation import (
     expand_local_path,
@@ -76,6 +81,7 @@ from dstui.api.validation import (
     validate_timeout,
     validate_upload_size,
 )
+from dstui.common.lifecycle import AsyncClosing
 
 logger = logging.getLogger("dstui.api")
 
@@ -106,7 +112,7 @@ _UPLOAD_CHECK = (
 _STOP_CHECK = "Check the session (`dstui sessions show ID`) before repeating it."
 
 
-class SessionsClient:
+class SessionsClient(AsyncClosing):
     """Async client for one session pool; use as `async with SessionsClient(...) as client`.
 
     Session-management routes (/session, /listSessions, /metadata, stopSession) only exist from
@@ -184,17 +190,6 @@ class SessionsClient:
     def wraps_execution_body(self) -> bool:
         """True while execution bodies are sent wrapped in `properties`."""
         return self._wrap_properties
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -329,10 +324,21 @@ class SessionsClient:
             return DEFAULT_OUTPUT_MAX_LENGTH
         return output_max_length
 
-    def _execution_body(self, code: str, options: RunOptions, *, wrapped: bool) -> dict[str, Any]:
-        if self.legacy:
+    def _execution_body(
+        self, code: str | ShellCommand, options: RunOptions, *, wrapped: bool
+    ) -> dict[str, Any]:
+        body: dict[str, Any]
+        if isinstance(code, ShellCommand):
+            body = {
+                "executionType": "Asynchronous" if options.asynchronous else "Synchronous",
+                **code.body_fields(),
+                "timeoutInSeconds": options.timeout,
+            }
+            if options.output_max_length is not None and self._has_output_cap:
+                body["outputStreamsMaxLength"] = options.output_max_length
+        elif self.legacy:
             # The old shape documents lowercase enum values.
-            body: dict[str, Any] = {
+            body = {
                 "codeInputType": "inline",
                 "executionType": "synchronous",
                 "code": code,
@@ -352,9 +358,10 @@ class SessionsClient:
         return {"properties": body} if wrapped else body
 
     async def start_execution(
-        self, identifier: str, code: str, options: RunOptions = DEFAULT_RUN
+        self, identifier: str, code: str | ShellCommand, options: RunOptions = DEFAULT_RUN
     ) -> Execution:
-        """POST the code and return the first answer (RUNNING for an asynchronous start).
+        """POST the code (or a Shell pool's command) and return the first answer (RUNNING for
+        an asynchronous start).
 
         On `400 SessionPropertiesMissing` the body is re-sent once with the other wrapping (the
         service ran nothing) and the wrapping that worked is kept for later calls.
@@ -362,8 +369,15 @@ class SessionsClient:
         identifier = validate_identifier(identifier)
         options = replace(options, timeout=validate_timeout(options.timeout))
         timeout = options.timeout
-        if not isinstance(code, str):
+        shell = isinstance(code, ShellCommand)
+        if not (shell or isinstance(code, str)):
             raise RequestValidationError("the code to run must be a string")
+        if shell and (self.legacy or options.jupyter_format):
+            raise RequestValidationError(
+                "shell commands need api-version 2024-10-02-preview or later"
+                if self.legacy
+                else "Jupyter-format results are for Python pools, not shell commands"
+            )
         if options.output_max_length is not None:
             validate_output_max_length(options.output_max_length)
         if self.legacy and (options.asynchronous or options.jupyter_format):
@@ -394,7 +408,7 @@ class SessionsClient:
         call = Call(
             "POST",
             url,
-            what="execute code",
+            what="run a shell command" if shell else "execute code",
             idempotent=False,
             identifier=identifier,
             headers=headers,
@@ -412,22 +426,13 @@ class SessionsClient:
                 "flat" if wrapped else "properties-wrapped",
             )
             self._wrap_properties = not wrapped
-        return self._parse_execution(response, identifier, cap)
-
-    def _parse_execution(self, response: Answer, identifier: str, cap: int | None) -> Execution:
         location = response.headers.get(OPERATION_LOCATION_HEADER)
-        return Execution.from_json(
-            decode_json(response, "execute code"),
-            headers=response.headers,
-            identifier=identifier,
-            output_max_length=cap,
-            operation_location=location,
-        )
+        return _parse_execution(response, "execute code", identifier, cap, location)
 
     async def execute(
         self,
         identifier: str,
-        code: str,
+        code: str | ShellCommand,
         options: RunOptions = DEFAULT_RUN,
         *,
         on_poll: PollCallback | None = None,
@@ -475,21 +480,8 @@ class SessionsClient:
                 )
             await policy.sleep(delay)
             delay = min(delay * _POLL_FACTOR, _POLL_MAX_S)
-            call = Call(
-                "GET",
-                url,
-                what="poll execution",
-                idempotent=True,
-                identifier=identifier,
-                expected=_EXECUTION_STATUSES,
-            )
-            response = await self._http.send(call)
-            execution = Execution.from_json(
-                decode_json(response, "poll execution"),
-                headers=response.headers,
-                identifier=identifier,
-                output_max_length=cap,
-                operation_location=execution.operation_location,
+            execution = await self._fetch_execution(
+                url, identifier, "poll execution", cap, execution.operation_location
             )
             if execution.status.is_terminal:
                 return execution
@@ -505,21 +497,65 @@ class SessionsClient:
             )
         validate_execution_id(execution_id)
         url = self._execution_url(identifier, execution_id)
+        return await self._fetch_execution(url, identifier, "get execution", self._output_cap(None))
+
+    async def _fetch_execution(
+        self,
+        url: httpx.URL,
+        identifier: str,
+        what: str,
+        cap: int | None,
+        operation_location: str | None = None,
+    ) -> Execution:
         call = Call(
             "GET",
             url,
-            what="get execution",
+            what=what,
             idempotent=True,
             identifier=identifier,
             expected=_EXECUTION_STATUSES,
         )
         response = await self._http.send(call)
-        return Execution.from_json(
-            decode_json(response, "get execution"),
-            headers=response.headers,
+        return _parse_execution(response, what, identifier, cap, operation_location)
+
+    async def request_path(
+        self,
+        method: str,
+        path: str,
+        identifier: str,
+        body: bytes | None = None,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> ContainerResponse:
+        """Custom-container pools: send one request to the session's own app (`path` below the
+        pool endpoint, `?identifier=…` added) and return its answer whatever the status, the
+        body cut at `max_bytes`. Never retried: the app's semantics are unknown."""
+        identifier = validate_identifier(identifier)
+        verb, relative = validate_container_request(method, path, query, headers)
+        params = (*(query or {}).items(), ("identifier", identifier))
+        url = _build_url(self._endpoint, relative, tuple(params))
+        content = body
+
+        def payload() -> tuple[bytes, Mapping[str, str]]:
+            return content or b"", {}
+
+        call = Call(
+            verb,
+            url,
+            what=f"{verb} {'/' + relative}",
+            idempotent=verb in ("GET", "HEAD", "OPTIONS"),
             identifier=identifier,
-            output_max_length=self._output_cap(None),
+            headers={"Accept": "*/*", **(headers or {})},
+            body=payload if content is not None else None,
         )
+        answer = await self._http.send_raw(call, max_bytes)
+        joined: dict[str, str] = {}
+        for name, value in answer.headers.multi_items():
+            key = name.lower()
+            joined[key] = f"{joined[key]}, {value}" if key in joined else value
+        return ContainerResponse(answer.status_code, joined, answer.content, answer.truncated)
 
     async def interrupt_kernel(self, identifier: str) -> bool:
         """EMULATOR ONLY (`/x-dstui/interruptKernel`, not part of the service): interrupt the
@@ -735,3 +771,15 @@ def _build_url(endpoint: str, route: str, query: tuple[tuple[str, str], ...]) ->
 def _content_length(response: httpx.Response) -> int | None:
     value = response.headers.get("content-length")
     return int(value) if value and value.isdigit() else None
+
+
+def _parse_execution(
+    response: Answer, what: str, identifier: str, cap: int | None, location: str | None
+) -> Execution:
+    return Execution.from_json(
+        decode_json(response, what),
+        headers=response.headers,
+        identifier=identifier,
+        output_max_length=cap,
+        operation_location=location,
+    )

@@ -91,3 +91,10 @@ def supports_session_management(api_version: str) -> bool:
 def supports_output_cap(api_version: str) -> bool:
     """True when `outputStreamsMaxLength` and `recursive` exist (2025-10-02-preview on)."""
     return api_version_date(api_version) >= _FIRST_OUTPUT_CAP_VERSION
+
+
+# Azure ContainerApps Session Executor (built-in role): the data plane needs it on the pool.
+SESSION_EXECUTOR_ROLE_ID = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"
+SESSION_EXECUTOR_ROLE_NAME = "Azure ContainerApps Session Executor"
+# The service's error code for the session and file APIs on a custom-container pool.
+DYNAMIC_APIS_NOT_ALLOWED = "DynamicApisNotAllowed"

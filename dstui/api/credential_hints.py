@@ -79,6 +79,11 @@ def _chain_hint(text: str) -> tuple[str, str]:
     return reason, f"The quickest: run `az login` (AzureCliCredential), {_OTHER_AUTH}."
 
 
+def chain_attempts(text: str) -> dict[str, str]:
+    """Each credential an azure-identity chain error names, with its (shortened) reason."""
+    return {name: _short(reason) for name, reason in _CHAIN_LINE_RE.findall(text)}
+
+
 def describe_credential_failure(auth_kind: str, exc: BaseException) -> tuple[str, str]:
     """(reason, hint) for a credential of the given --auth kind that raised `exc`."""
     text = str(exc)

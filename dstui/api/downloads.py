@@ -24,6 +24,12 @@ def resolve_destination(dest: Path, remote_name: str, *, overwrite: bool) -> Pat
     # validate_remote_name rejects separators, "." and "..", so a name never leaves the directory.
     local_name = safe_local_name(validate_remote_name(remote_name))
     target = dest.resolve() / local_name if dest.is_dir() else dest
+    check_destination(target, overwrite=overwrite)
+    return target
+
+
+def check_destination(target: Path, *, overwrite: bool) -> None:
+    """The file's directory exists, and the file does not unless it may be replaced."""
     if not target.parent.is_dir():
         raise RequestValidationError(
             f"the destination directory {target.parent} does not exist",
@@ -31,10 +37,10 @@ def resolve_destination(dest: Path, remote_name: str, *, overwrite: bool) -> Pat
         )
     if target.exists() and not overwrite:
         raise DestinationExistsError(f"{target} already exists")
-    return target
 
 
-def _open_part_file(target: Path) -> tuple[int, Path]:
+def open_part_file(target: Path) -> tuple[int, Path]:
+    """A new, private temporary file beside `target` (its fd and path), to be renamed onto it."""
     for _ in range(8):
         part = target.with_name(f".{target.name}.{secrets.token_hex(4)}{_PART_SUFFIX}")
         try:
@@ -54,7 +60,7 @@ async def write_atomically(
     progress: Callable[[int, int | None], None] | None = None,
 ) -> int:
     """Stream `chunks` into `target`; returns the number of bytes written."""
-    fd, part = _open_part_file(target)
+    fd, part = open_part_file(target)
     written = 0
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -72,11 +78,11 @@ async def write_atomically(
         with contextlib.suppress(OSError):
             part.unlink()
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
     return written
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Persist the rename itself (best effort: not every platform lets a directory be opened)."""
     with contextlib.suppress(OSError):
         dir_fd = os.open(directory, os.O_RDONLY)

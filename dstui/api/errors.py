@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from dstui.api.constants import (
+    DYNAMIC_APIS_NOT_ALLOWED,
     ERROR_CODE_HEADER,
     MAX_UPLOAD_BYTES,
     MOUNT_ROOT,
@@ -250,6 +251,26 @@ _CODE_HINTS = {
     "SessionRequestNotSupported": (
         "This operation is not supported by this api-version or pool type."
     ),
+    DYNAMIC_APIS_NOT_ALLOWED: (
+        "This is a custom-container pool: it has no session list or file API. Use its "
+        ".management calls (list, show, stop a session) or send requests to a session's app."
+    ),
+}
+# `dstui proxy`'s own refusals: the generic hint of their status (sign in to Azure again, the
+# service failed) would send the user the wrong way.
+_PROXY_HINTS = {
+    "ProxyUnauthorized": (
+        "This proxy runs with --auth and lends its own credential: send the bearer token it "
+        "printed when it started (e.g. DSTUI_TOKEN=... with --auth token), not an Azure token."
+    ),
+    "ProxyUpstreamAuthFailed": (
+        "The proxy could not get a token for its upstream: fix the proxy's own --auth "
+        "credential where it runs (e.g. `az login`), then restart it."
+    ),
+    "ProxyUpstreamUnreachable": (
+        "The proxy is up but its upstream is not: check that the pool or emulator given to "
+        "`dstui proxy --upstream` is running and reachable."
+    ),
 }
 
 
@@ -396,6 +417,7 @@ def api_error_from_response(
     else:
         cls = _STATUS_CLASSES.get(status, ApiError)
     hint = _CODE_HINTS.get(code or "") if cls in (BadRequestError, ApiError) else None
+    hint = _PROXY_HINTS.get(code or "", hint)
     if remote is not None and cls is SessionNotFoundError:
         hint = session_gone_hint(remote)
     elif remote is not None and cls is NotFoundError:

@@ -14,14 +14,15 @@ import asyncio
 import base64
 import functools
 import io
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType, TracebackType
-from typing import Any, Self
+from types import MappingProxyType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from dstui.api.constants import (
@@ -29,8 +30,14 @@ from dstui.api.constants import (
     DEFAULT_OUTPUT_MAX_LENGTH,
     SESSIONS_PAGE_SIZE,
 )
+from dstui.api.container_requests import (
+    DEFAULT_MAX_BODY_BYTES,
+    ContainerResponse,
+    validate_container_request,
+)
 from dstui.api.downloads import resolve_destination, write_atomically
 from dstui.api.errors import (
+    BadRequestError,
     NotFoundError,
     PayloadTooLargeError,
     RemoteTarget,
@@ -50,7 +57,9 @@ from dstui.api.models import (
 )
 from dstui.api.protocol import PollCallback
 from dstui.api.run_options import DEFAULT_RUN, RunOptions
+from dstui.api.shell_command import ShellCommand
 from dstui.api.validation import upload_size_problem
+from dstui.common.lifecycle import AsyncClosing
 
 DEMO_NOW = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC)
 DEMO_ENDPOINT = "https://demo-pool.dynamicsessions.example"
@@ -136,7 +145,7 @@ def _normalise_dir(path: str) -> str:
     return path.strip("/")
 
 
-class FakePool:
+class FakePool(AsyncClosing):
     """In-memory SessionPoolAPI. `failures` maps a method name to the error it always raises;
     `fail_next` makes only the next call of a method raise."""
 
@@ -151,8 +160,10 @@ class FakePool:
         endpoint: str = DEMO_ENDPOINT,
         api_version: str = DEFAULT_API_VERSION,
         identity: str | None = None,
+        container_type: str = "PythonLTS",
     ) -> None:
         self.endpoint = endpoint
+        self.container_type = container_type  # "Shell": runs ShellCommand inputs, not code
         self.identity = identity
         self.api_version = api_version
         self.page_size = page_size
@@ -160,7 +171,8 @@ class FakePool:
         self.latency = latency
         self.failures: dict[str, Exception] = dict(failures or {})
         self.calls: list[tuple[str, str | None]] = []
-        self.runs: list[tuple[str, str, RunOptions]] = []  # (identifier, code, options)
+        # (identifier, code or command, options)
+        self.runs: list[tuple[str, str | ShellCommand, RunOptions]] = []
         self.listed_with_management: list[bool] = []
         self.closed = False
         self._next_failures: dict[str, Exception] = {}
@@ -205,17 +217,6 @@ class FakePool:
     def fail_next(self, method: str, error: Exception) -> None:
         """The next call of `method` (a SessionPoolAPI name) raises `error`; later ones do not."""
         self._next_failures[method] = error
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         self.closed = True
@@ -401,17 +402,40 @@ class FakePool:
             stdout = ("0123456789abcdef" * (cap // 16 + 1))[:cap]
         return ExecutionStatus.SUCCEEDED, stdout[:cap], "", result, None, 6
 
+    def _check_input_fits_pool(self, code: str | ShellCommand) -> None:
+        """The service's answers to code for the wrong pool type (contract §3.1, §6.3)."""
+        shell_pool = self.container_type == "Shell"
+        if isinstance(code, ShellCommand) and not shell_pool:
+            raise BadRequestError(
+                "Shell commands need a Shell session pool.",
+                status=400,
+                code="SessionRequestNotSupported",
+            )
+        if isinstance(code, str) and shell_pool:
+            raise BadRequestError(
+                "This is a Shell session pool: send a shell command, not code.",
+                status=400,
+                code="SessionPropertiesMissing",
+            )
+
     async def start_execution(
-        self, identifier: str, code: str, options: RunOptions = DEFAULT_RUN
+        self, identifier: str, code: str | ShellCommand, options: RunOptions = DEFAULT_RUN
     ) -> Execution:
         await self._session_call("start_execution", identifier)
+        self._check_input_fits_pool(code)
         self.runs.append((identifier, code, options))
         self._run_counter += 1
         execution_id = options.operation_id or f"exec-{self._run_counter:04d}"
         cap = options.output_max_length or DEFAULT_OUTPUT_MAX_LENGTH
-        status, stdout, stderr, result, image, duration = self._outcome(
-            identifier, code, options.timeout, cap
-        )
+        exit_code = None
+        if isinstance(code, ShellCommand):
+            exit_code, stdout, stderr = _fake_shell(code, cap)
+            status = ExecutionStatus.SUCCEEDED if exit_code == 0 else ExecutionStatus.FAILED
+            result, image, duration = None, None, 3
+        else:
+            status, stdout, stderr, result, image, duration = self._outcome(
+                identifier, code, options.timeout, cap
+            )
         final = Execution(
             id=execution_id,
             identifier=identifier,
@@ -426,6 +450,7 @@ class FakePool:
             timings=_TIMINGS,
             session_guid=self._sessions[identifier].etag,
             operation_location=None,
+            exit_code=exit_code,
         )
         if not options.asynchronous:
             return final
@@ -458,6 +483,28 @@ class FakePool:
             return replace(final, status=ExecutionStatus.RUNNING, stdout="", result=None)
         return final
 
+    async def request_path(
+        self,
+        method: str,
+        path: str,
+        identifier: str,
+        body: bytes | None = None,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> ContainerResponse:
+        """A custom container's app that echoes the request as JSON; other pools have none."""
+        await self._call("request_path", identifier)
+        verb, relative = validate_container_request(method, path, query, headers)
+        if self.container_type != "CustomContainer":
+            raise NotFoundError(f"{verb} /{relative}: this pool routes no requests to an app")
+        echo: dict[str, object] = {"method": verb, "path": f"/{relative}"}
+        echo.update(query=dict(query or {}), bodyBytes=len(body or b""))
+        data = json.dumps(echo).encode()
+        answer_headers = {"content-type": "application/json", "x-fake-app": "echo"}
+        return ContainerResponse(200, answer_headers, data[:max_bytes], len(data) > max_bytes)
+
     async def interrupt_kernel(self, identifier: str) -> bool:
         """Like the emulator's extension: nothing runs here for long, so nothing to stop."""
         await self._call("interrupt_kernel", identifier)
@@ -466,7 +513,7 @@ class FakePool:
     async def execute(
         self,
         identifier: str,
-        code: str,
+        code: str | ShellCommand,
         options: RunOptions = DEFAULT_RUN,
         *,
         on_poll: PollCallback | None = None,
@@ -610,3 +657,27 @@ def _demo_plot_png() -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_EXIT_RE = re.compile(r"(?:^|[;&|]\s*)exit\s+(\d{1,3})\s*$")
+
+
+def _fake_shell(command: ShellCommand, cap: int) -> tuple[int, str, str]:
+    """A deterministic stand-in for bash: `echo WORDS` prints, a final `exit N` sets the exit
+    code, `cat` echoes stdin, `false` fails; anything else prints nothing and exits 0."""
+    line = command.shown.strip()
+    exit_code = 0
+    stdout = stderr = ""
+    if (ended := _EXIT_RE.search(line)) is not None:
+        exit_code = int(ended.group(1))
+        line = line[: ended.start()].strip()
+    for part in (p.strip() for p in line.split(";")):
+        if part.startswith("echo "):
+            stdout += part[5:].strip().strip("'\"") + "\n"
+        elif part == "cat":
+            stdout += command.stdin or ""
+        elif part == "false":
+            exit_code = exit_code or 1
+        elif part and part.split()[0] not in ("true", "cd", "ls", ":"):
+            stderr += f"fake shell: {part.split()[0]}: not simulated\n"
+    return exit_code, stdout[:cap], stderr[:cap]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -200,8 +201,9 @@ class ExecutionStatus(StrEnum):
         if not isinstance(value, str):
             raise MalformedResponseError(f"execution status is not a string: {value!r}")
         text = value.strip()
-        if text.lstrip("-").isdigit():
-            return cls.SUCCEEDED if int(text) == 0 else cls.FAILED
+        code = _exit_code(text)
+        if code is not None:
+            return cls.SUCCEEDED if code == 0 else cls.FAILED
         status = _STATUS_ALIASES.get(text.lower())
         if status is None:
             raise MalformedResponseError(f"unknown execution status {text[:40]!r}")
@@ -243,10 +245,14 @@ class ImageResult:
         return None
 
 
+_EXIT_CODE = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only ("²".isdigit() is True)
+
+
 def _exit_code(status: object) -> int | None:
+    """A Shell pool's status: the exit code as a string ("0", "137")."""
     if isinstance(status, int) and not isinstance(status, bool):
         return status
-    if isinstance(status, str) and status.strip().lstrip("-").isdigit():
+    if isinstance(status, str) and _EXIT_CODE.fullmatch(status.strip()):
         return int(status)
     return None
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from dstui.api.container_requests import DEFAULT_MAX_BODY_BYTES, ContainerResponse
 from dstui.api.models import Execution, PoolMetadata, RemoteFile, Session, SessionPage
 from dstui.api.run_options import DEFAULT_RUN, RunOptions
+from dstui.api.shell_command import ShellCommand
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes done, total bytes or None when unknown)."""
@@ -62,17 +64,34 @@ class SessionPoolAPI(Protocol):
     async def execute(
         self,
         identifier: str,
-        code: str,
+        code: str | ShellCommand,
         options: RunOptions = DEFAULT_RUN,
         *,
         on_poll: PollCallback | None = None,
     ) -> Execution: ...
 
     async def start_execution(
-        self, identifier: str, code: str, options: RunOptions = DEFAULT_RUN
-    ) -> Execution: ...
+        self, identifier: str, code: str | ShellCommand, options: RunOptions = DEFAULT_RUN
+    ) -> Execution:
+        """`code` is Python source, or a ShellCommand for a Shell pool."""
+        ...
 
     async def get_execution(self, identifier: str, execution_id: str) -> Execution: ...
+
+    # custom-container pools
+    async def request_path(
+        self,
+        method: str,
+        path: str,
+        identifier: str,
+        body: bytes | None = None,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> ContainerResponse:
+        """One request to the session's own app; any status is its answer."""
+        ...
 
     async def interrupt_kernel(self, identifier: str) -> bool:
         """Emulator-only extension; the service has no such call."""

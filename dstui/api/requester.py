@@ -112,6 +112,16 @@ class Answer:
         return self.content.decode("utf-8", "replace")
 
 
+@dataclass(frozen=True)
+class RawAnswer:
+    """Any answer of a raw request: its status, headers and the first bytes of its body."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    truncated: bool  # the body went on beyond what was kept
+
+
 def decode_json(response: Answer, what: str) -> Any:
     try:
         return jsonio.loads(response.content)
@@ -183,6 +193,42 @@ class Requester:
         since the answer shows the request arrived. `consume` starts afresh on every attempt
         and must undo what a broken attempt left behind."""
         return await self._within_deadline(call, consume, streamed=True)
+
+    async def send_raw(self, call: Call, max_bytes: int) -> RawAnswer:
+        """One attempt whose every HTTP status is an answer (a custom container's app speaks
+        for itself); at most `max_bytes` of the body are kept. Transport failures and the
+        deadline raise as for send(); a 401 still refreshes the token once."""
+        client_request_id = str(uuid.uuid4())
+
+        async def rebuild() -> httpx.Request:
+            return await self._build(call, client_request_id, call.body)
+
+        auth = BearerAuth(self._auth, rebuild=rebuild) if self._auth is not None else None
+        request = await rebuild()
+        seen = ObservedAttempt(self._observer, request) if self._observer else None
+        began = time.perf_counter()
+        seconds = self._deadline_s(call)
+        try:
+            async with asyncio.timeout(seconds):
+                response = await self._client.send(request, stream=True, auth=auth)
+                if seen is not None:
+                    seen.answered(response)
+                try:
+                    kept, truncated = await _read_prefix(response, max_bytes)
+                finally:
+                    await response.aclose()
+        except httpx.HTTPError as exc:
+            _report_failure(seen, exc)
+            raise _transport_error(call, exc) from exc
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"{call.what}: no complete answer from {call.url.host} within {seconds:.0f} s",
+                hint=None if call.idempotent else _maybe_done(call),
+            ) from None
+        if seen is not None:
+            seen.report(body=kept)
+        self._log(call, str(response.status_code), began, 0, None)
+        return RawAnswer(response.status_code, response.headers, kept, truncated)
 
     def _deadline_s(self, call: Call) -> float:
         if call.deadline_s is not None:
@@ -476,7 +522,9 @@ async def _api_error(
     if error.request_id is None:
         error.request_id = client_request_id
     if not call.idempotent and status in _MAYBE_DONE_STATUSES:
-        error.hint = _maybe_done(call)
+        # A `dstui proxy` refusal keeps its own advice (which hop failed) in front.
+        own = error.hint if (error.code or "").startswith("Proxy") else None
+        error.hint = " ".join(filter(None, (own, _maybe_done(call))))
     return error
 
 
@@ -513,6 +561,16 @@ async def _unexpected_status(
             "the way. Nothing was kept."
         )
     return UnexpectedStatusError(text, status=status, request_id=client_request_id, hint=hint)
+
+
+async def _read_prefix(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The first `limit` bytes of the body, and whether there was more (not read further)."""
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk
+        if len(kept) > limit:
+            return bytes(kept[:limit]), True
+    return bytes(kept), False
 
 
 async def _read_bounded(response: httpx.Response, limit: int = ERROR_BODY_LIMIT) -> bytes:

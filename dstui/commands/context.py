@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -97,10 +97,15 @@ class CommandEnv:
                 getattr(self.args, "profile", None),
                 token_file_flag=token_file,
                 ca_file_flag=ca_file,
+                arm_endpoint_flag=getattr(self.args, "arm_endpoint", None),
                 config=self.config,
                 environ=self.environ,
             )
         return self._connection
+
+    def use_endpoint(self, endpoint: str) -> None:
+        """Aim at `endpoint` from now on (a pool the profile named by ARM id, looked up)."""
+        self._connection = replace(self.connection, endpoint=endpoint)
 
     def client(self) -> SessionPoolAPI:
         if self.connection.endpoint is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import shlex
 import signal
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from dstui.api.auth import TokenProvider, make_token_provider
 from dstui.commands.context import CommandEnv, CommandError
+from dstui.common.shell_exports import ca_trust_exports
 from dstui.config import TOKEN_ENV_VAR
 from dstui.recording.store import RecordingError, traffic_path
 
@@ -46,6 +48,9 @@ async def run_proxy(env: CommandEnv) -> int:
         raise CommandError(str(exc), "give another --record PATH, or --no-record") from None
     except OSError as exc:
         raise CommandError(f"cannot listen on port {args.port}: {exc.strerror or exc}") from None
+    # What start-up made (modules, the app, the TLS context) lives as long as the proxy:
+    # frozen, the collections that requests' garbage sets off no longer walk it.
+    gc.freeze()
     try:
         _announce(env, server)
         await _until_stopped()
@@ -80,8 +85,7 @@ def _announce(env: CommandEnv, server: ProxyServer) -> None:
         lines.append("clients' own Authorization headers are forwarded unchanged")
     if server.ca_file is not None:
         lines.append(f"CA certificate: {server.ca_file}")
-        exports.append(f"export SSL_CERT_FILE={shlex.quote(str(server.ca_file))}")
-        exports.append(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(server.ca_file))}")
+        exports += ca_trust_exports(server.ca_file)
     env.out("\n".join([*lines, "", *exports, "", "Ctrl-C stops the proxy."]))
     env.stdout.flush()
 
@@ -89,10 +93,22 @@ def _announce(env: CommandEnv, server: ProxyServer) -> None:
 async def _until_stopped() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    signals = (signal.SIGINT, signal.SIGTERM)
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
+    except NotImplementedError:  # Windows: plain handlers, which wake the loop themselves
+        previous = {sig: signal.getsignal(sig) for sig in signals}
+        for sig in signals:
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        try:
+            await stop.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return
     try:
         await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in signals:
             loop.remove_signal_handler(sig)

@@ -54,6 +54,9 @@ def resolved_settings(env: CommandEnv) -> dict[str, Any]:
 
 def _endpoint_line(settings: dict[str, Any], source: str) -> str:
     raw = settings["connection"]["endpoint"]
+    pool_id = settings["connection"].get("pool_id")
+    if raw is None and pool_id:
+        return f"looked up through ARM at start, for pool {pool_id} (from {source})"
     if raw is None:
         return f"- (from {source})"
     if settings["endpoint_problem"]:
@@ -81,6 +84,7 @@ async def show_settings(env: CommandEnv) -> int:
         ("auth", connection["auth"]),
         ("token file", connection["token_file"] or "-"),
         ("ca file", connection["ca_file"] or "-"),
+        ("arm endpoint", connection.get("arm_endpoint") or "- (https://management.azure.com)"),
         (TOKEN_ENV_VAR, settings["token_env"]),
         ("profile", connection["profile"] or "-"),
         ("default profile", settings["default_profile"] or "-"),
@@ -137,10 +141,25 @@ def _profile_problems(config: Config) -> list[ConfigError]:
         _, unusable = endpoint_in_use(profile.endpoint)
         if unusable:
             problems.append(ConfigError(config.path, f"{prefix}.endpoint", unusable))
+        arm_problem = _arm_endpoint_problem(profile.arm_endpoint)
+        if arm_problem:
+            problems.append(ConfigError(config.path, f"{prefix}.arm_endpoint", arm_problem))
         for key, file in (("token_file", profile.token_file), ("ca_file", profile.ca_file)):
             if file is not None and not file.is_file():
                 problems.append(ConfigError(config.path, f"{prefix}.{key}", f"no file at {file}"))
     return problems
+
+
+def _arm_endpoint_problem(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    from dstui.api.arm import normalize_arm_endpoint
+
+    try:
+        normalize_arm_endpoint(raw)
+    except RequestValidationError as exc:
+        return exc.message
+    return None
 
 
 def _summary(config: Config) -> str:

@@ -21,7 +21,7 @@ def redact_known(text: str, secrets: Iterable[str] = ()) -> str:
         if len(secret) >= SECRET_MIN_CHARS and secret in text:
             text = text.replace(secret, REDACTED)
     text = BEARER_RE.sub(r"\1" + REDACTED, text)
-    return JWT_RE.sub(REDACTED, text)
+    return JWT_RE.sub(REDACTED, text) if "eyJ" in text else text  # the check is cheaper
 
 
 def encodable(text: str) -> str:

@@ -15,7 +15,11 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from types import FrameType
 
-from dstui.emulator.config import EmulatorConfig
+from dstui.common.files import UnreadableFile, read_at_most
+from dstui.common.shell_exports import ca_trust_exports
+from dstui.emulator.arm_cli import add_arm_options, arm_banner, arm_specs
+from dstui.emulator.arm_pools import ArmPoolsError
+from dstui.emulator.config import CONTAINER_TYPES, EmulatorConfig
 from dstui.emulator.faults import FaultSpecError, parse_faults
 from dstui.emulator.interpreter import InterpreterError
 from dstui.emulator.sandbox import SandboxUnavailable
@@ -62,6 +66,49 @@ def _add_session_limit_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds a timed-out run may take to stop before its kernel is replaced (default 5)",
     )
+
+
+def _add_container_options(parser: argparse.ArgumentParser) -> None:
+    pool_type = parser.add_argument_group(
+        "pool type (see README, 'Shell and custom-container pools')"
+    )
+    pool_type.add_argument(
+        "--container-type",
+        type=_container_type,
+        choices=CONTAINER_TYPES,
+        help="PythonLTS (default): a Python kernel per session; Shell: each command runs in "
+        "bash; CustomContainer: --container-command per session, reached on --target-port",
+    )
+    pool_type.add_argument(
+        "--container-command",
+        metavar="CMD",
+        help="CustomContainer: the app each session runs (a shell command line; $PORT is set)",
+    )
+    pool_type.add_argument(
+        "--target-port",
+        type=_bounded(int, 1, 65535),
+        metavar="P",
+        help="CustomContainer: the port the app listens on",
+    )
+
+
+def _container_type(value: str) -> str:
+    """The type as ARM spells it, given in any case (`shell` → `Shell`); argparse's choices
+    then refuse anything else."""
+    return next((known for known in CONTAINER_TYPES if known.lower() == value.lower()), value)
+
+
+def container_problem(config: EmulatorConfig) -> str | None:
+    """What is wrong with the pool-type options, if anything."""
+    custom = config.container_type == "CustomContainer"
+    given = config.container_command is not None or config.target_port is not None
+    if custom and (config.container_command is None or config.target_port is None):
+        return "--container-type CustomContainer needs --container-command and --target-port"
+    if given and not custom:
+        return "--container-command and --target-port need --container-type CustomContainer"
+    if custom and not (config.container_command or "").strip():
+        return "--container-command is empty"
+    return None
 
 
 def _bounded(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], float]:
@@ -156,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--kernel-python", metavar="PATH", help="interpreter for the kernels (needs ipykernel)"
     )
     parser.add_argument("--pool-name")
+    _add_container_options(parser)
+    add_arm_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
     parser.add_argument(
         "--record",
@@ -189,12 +238,11 @@ def resolve_token(args: argparse.Namespace, environ: dict[str, str]) -> str | No
 
 def _read_token_file(path: Path) -> str:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(_MAX_TOKEN_FILE_BYTES + 1)
-    except OSError as exc:
-        raise TokenError(f"--token-file {path}: cannot read it ({exc.strerror or exc})") from None
-    if len(raw) > _MAX_TOKEN_FILE_BYTES:
-        raise TokenError(f"--token-file {path}: longer than {_MAX_TOKEN_FILE_BYTES} bytes")
+        raw = read_at_most(
+            path, _MAX_TOKEN_FILE_BYTES, f"longer than {_MAX_TOKEN_FILE_BYTES} bytes"
+        )
+    except UnreadableFile as exc:
+        raise TokenError(f"--token-file {path}: {exc}") from None
     token = raw.decode("ascii", "replace").strip()
     if not token:
         raise TokenError(f"--token-file {path}: the file is empty")
@@ -237,8 +285,19 @@ def _sandbox_lines(server: EmulatorServer) -> list[str]:
     return banner_lines(state.pool.policy)
 
 
+def _pool_type_line(config: EmulatorConfig) -> str:
+    if config.container_type == "Shell":
+        return "pool type: Shell (a fresh bash per command, cwd /mnt/data)"
+    return (
+        f"pool type: CustomContainer ({config.container_command!r} per session, "
+        f"target port {config.target_port}; only /.management/* is the pool's)"
+    )
+
+
 def _announce(server: EmulatorServer, args: argparse.Namespace, source: str | None) -> None:
     lines = [f"dstui emulator: {server.endpoint}", *_sandbox_lines(server)]
+    if server.config.container_type != "PythonLTS":
+        lines.append(_pool_type_line(server.config))
     if server.recording is not None:
         lines.append(f"recording: {server.recording.path}")
     exports = [f"export DSTUI_ENDPOINT={shlex.quote(server.endpoint)}"]
@@ -250,11 +309,12 @@ def _announce(server: EmulatorServer, args: argparse.Namespace, source: str | No
     if server.ca_file is not None:
         lines.append(f"CA certificate: {server.ca_file}")
         exports.append(f"export DSTUI_CA_FILE={shlex.quote(str(server.ca_file))}")
-        exports.append(f"export SSL_CERT_FILE={shlex.quote(str(server.ca_file))}")
-        exports.append(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(server.ca_file))}")
+        exports += ca_trust_exports(server.ca_file)
     if not is_loopback_name(server.config.host):
         warning = "WARNING: listening beyond this machine; whoever reaches it can run code"
         lines.append(warning + ("" if server.token else ", and --no-auth lets anyone in"))
+    arm_lines, arm_exports = arm_banner(server)
+    lines, exports = [*lines, *arm_lines], [*exports, *arm_exports]
     print("\n".join([*lines, "", *exports, "", "Ctrl-C stops the emulator."]), flush=True)
 
 
@@ -266,12 +326,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dstui emulator: {exc}", file=sys.stderr)
         return 2
     config = config_from_args(args)
+    problem = container_problem(config)
+    if problem is not None:
+        print(f"dstui emulator: {problem}", file=sys.stderr)
+        return 2
     if config.faults:
         try:
             parse_faults(config.faults)
         except FaultSpecError as exc:
             print(f"dstui emulator: --faults: {exc}", file=sys.stderr)
             return 2
+    try:
+        pools = arm_specs(args, config)
+    except ArmPoolsError as exc:
+        print(f"dstui emulator: --arm-pools: {exc}", file=sys.stderr)
+        return 2
     level = logging.getLogger("dstui.emulator").level  # restored on return (in-process callers)
     handler = _log_to_stderr(args.quiet)
     stop = threading.Event()
@@ -280,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    server = EmulatorServer(config, record=args.record)
+    server = EmulatorServer(
+        config, record=args.record, arm_pools=pools, arm_page_size=args.arm_page_size
+    )
     try:
         try:
             server.start()

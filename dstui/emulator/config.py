@@ -10,6 +10,8 @@ from dstui.emulator.kernels import DEFAULT_INTERRUPT_GRACE_S
 from dstui.emulator.sandbox import SessionLimits
 
 SandboxMode = Literal["auto", "bwrap", "none"]
+ContainerType = Literal["PythonLTS", "Shell", "CustomContainer"]
+CONTAINER_TYPES: tuple[ContainerType, ...] = ("PythonLTS", "Shell", "CustomContainer")
 
 
 @dataclass
@@ -37,4 +39,7 @@ class EmulatorConfig:
     # after a timeout's interrupt, before the kernel is replaced
     interrupt_grace_s: float = DEFAULT_INTERRUPT_GRACE_S
     pool_name: str = "emulator"
+    container_type: ContainerType = "PythonLTS"
+    container_command: str | None = None  # CustomContainer: the app, started per session
+    target_port: int | None = None  # CustomContainer: the port the app listens on
     max_json_bytes: int = 16 * 1024 * 1024

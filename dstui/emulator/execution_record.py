@@ -11,10 +11,11 @@ class ExecutionRecord:
     id: str
     identifier: str
     execution_type: str
-    status: str = "Running"  # Running | Succeeded | Failed
+    status: str = "Running"  # Running | Succeeded | Failed; a Shell pool's exit code
     stdout: str = ""
     stderr: str = ""
     result: Any = ""
     duration_ms: int = 0
     timings: dict[str, str] = field(default_factory=dict)
     session_guid: str = ""
+    echo_type: bool = True  # a Shell answer names executionType only when the request did

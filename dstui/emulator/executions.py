@@ -10,19 +10,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from dstui.api.constants import (
-    DEFAULT_EXECUTION_TIMEOUT_S,
-    DEFAULT_OUTPUT_MAX_LENGTH,
-    MAX_EXECUTION_TIMEOUT_S,
-    MIN_EXECUTION_TIMEOUT_S,
-)
 from dstui.emulator.envelopes import (
     NOT_SUPPORTED,
     PROPERTIES_MISSING,
-    VALIDATION_FAILED,
-    ApiError,
     DollarIds,
 )
+from dstui.emulator.execution_options import bad_request as _bad
+from dstui.emulator.execution_options import parse_options
 from dstui.emulator.execution_record import ExecutionRecord
 from dstui.emulator.kernels import KernelStartError
 from dstui.emulator.pool import Session, SessionPool
@@ -36,7 +30,6 @@ from dstui.emulator.results import (
 
 logger = logging.getLogger("dstui.emulator")
 
-_EXECUTION_TYPES = {"synchronous": "Synchronous", "asynchronous": "Asynchronous"}
 _INPUT_TYPES = {"inline", "inlinetext", "inlinebase64"}
 _MAX_OPERATION_ID = 128
 
@@ -48,19 +41,6 @@ class ExecutionRequest:
     output_max_length: int
     jupyter_format: bool
     execution_type: str  # "Synchronous" | "Asynchronous"
-
-
-def _bad(message: str, target: str, code: str = VALIDATION_FAILED) -> ApiError:
-    return ApiError(400, code, message, target=target)
-
-
-def _integer(props: dict[str, Any], name: str, default: int) -> int:
-    value = props.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(f"'{name}' must be an integer.", name)
-    return value
 
 
 def parse_execution_request(body: Any) -> ExecutionRequest:
@@ -86,36 +66,26 @@ def parse_execution_request(body: Any) -> ExecutionRequest:
             code = base64.b64decode(code, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise _bad("'code' is not valid base64 of UTF-8 text.", "code") from None
-    execution_type = _EXECUTION_TYPES.get(str(props.get("executionType") or "synchronous").lower())
-    if execution_type is None:
-        raise _bad(f"Unknown executionType '{props.get('executionType')}'.", "executionType")
-    timeout = _integer(props, "timeoutInSeconds", DEFAULT_EXECUTION_TIMEOUT_S)
-    if timeout < MIN_EXECUTION_TIMEOUT_S:
-        raise _bad("'timeoutInSeconds' must be at least 1.", "timeoutInSeconds")
-    max_length = _integer(props, "outputStreamsMaxLength", DEFAULT_OUTPUT_MAX_LENGTH)
-    if max_length < 0:
-        raise _bad("'outputStreamsMaxLength' must not be negative.", "outputStreamsMaxLength")
+    options = parse_options(props)
     # `returnJupyterFormat` is the misspelling in one spec example. `useEmptyKernel` is accepted
     # and ignored: the service does not document what it does.
     jupyter = props.get("returnJupyterFormatExecutionResult", props.get("returnJupyterFormat"))
     return ExecutionRequest(
         code=code,
-        timeout_s=min(timeout, MAX_EXECUTION_TIMEOUT_S),  # the platform's hard cap
-        output_max_length=max_length,
+        timeout_s=options.timeout_s,
+        output_max_length=options.output_max_length,
         jupyter_format=bool(jupyter),
-        execution_type=execution_type,
+        execution_type=options.execution_type,
     )
 
 
-def new_record(
-    session: Session, request: ExecutionRequest, operation_id: str | None
-) -> ExecutionRecord:
+def new_record(session: Session, execution_type: str, operation_id: str | None) -> ExecutionRecord:
     if operation_id is not None and not 0 < len(operation_id) <= _MAX_OPERATION_ID:
         raise _bad("The operation-id header must have 1 to 128 characters.", "operation-id")
     record = ExecutionRecord(
         id=operation_id or str(uuid.uuid4()),
         identifier=session.identifier,
-        execution_type=request.execution_type,
+        execution_type=execution_type,
         session_guid=session.container.id,
     )
     session.remember(record)
@@ -140,7 +110,7 @@ async def run_execution(
                 lease = await pool.lease_kernel(session)
             except (KernelStartError, OSError) as exc:
                 logger.warning("kernel start failed: %s", exc)
-                failure = KernelOutput(stderr=f"{ABORTED_MESSAGE}: {exc}")
+                failure = KernelOutput.failed(f"{ABORTED_MESSAGE}: {exc}")
                 _finish(record, request, "aborted", failure)
             else:
                 start_ms = lease.start_ms

@@ -10,7 +10,6 @@ import os
 import queue
 import secrets
 import shutil
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,20 @@ from typing import Any, Literal
 from jupyter_client.asynchronous import AsyncKernelClient
 
 from dstui.emulator.disk_quota import quota_message, usage_bytes
-from dstui.emulator.kernel_side.process_tree import kill_descendants
+from dstui.emulator.kernel_sockets import (
+    PORTS,
+    KernelSocketError,
+    PinnedKernelClient,
+    close_pins,
+    log_tail,
+    pin_sockets,
+)
 from dstui.emulator.results import BOOTSTRAP_CODE, KernelOutput
 from dstui.emulator.sandbox import SandboxPolicy
+from dstui.emulator.sandboxed_process import kill_process_tree
 
 logger = logging.getLogger("dstui.emulator")
 
-_PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 DEFAULT_INTERRUPT_GRACE_S = 5.0
 _POLL_S = 0.5
 _QUOTA_CHECK_S = 0.5
@@ -47,7 +53,7 @@ class ExecutionOutput:
 
 
 def _connection_info(ip: str, key: str) -> dict[str, Any]:
-    info: dict[str, Any] = {name: index + 1 for index, name in enumerate(_PORTS)}
+    info: dict[str, Any] = {name: index + 1 for index, name in enumerate(PORTS)}
     info.update(transport="ipc", ip=ip, key=key, signature_scheme="hmac-sha256", kernel_name="")
     return info
 
@@ -72,6 +78,8 @@ class Kernel:
         self.interrupt_grace_s = interrupt_grace_s
         self._process: asyncio.subprocess.Process | None = None
         self._client: AsyncKernelClient | None = None
+        self._pinned: dict[str, int] = {}  # channel -> fd of the socket (see kernel_sockets)
+        self._log_fd: int | None = None  # the emulator's own fd of kernel.log
         self._cgroup = runtime_dir.name  # name of its pids cgroup, when there are cgroups
         self._running = False  # an execution watches the quota itself
         self._quota_watch: asyncio.Task[None] | None = None
@@ -88,7 +96,7 @@ class Kernel:
     async def start(self, timeout: float = 60.0) -> None:
         self.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            setup_code = await self._launch()
+            setup_code = await self._launch(timeout)
             await self._wait_ready(timeout)
             outcome = await self.execute(BOOTSTRAP_CODE + setup_code, timeout, store_history=False)
         except BaseException:
@@ -99,7 +107,7 @@ class Kernel:
             raise KernelStartError(f"kernel set-up failed: {outcome.output.stderr.strip()}")
         self._quota_watch = asyncio.create_task(self._watch_quota_between_runs())
 
-    async def _launch(self) -> str:
+    async def _launch(self, timeout: float) -> str:
         """Start the kernel process and connect to it; returns the sandbox's set-up code."""
         cgroups = self.policy.cgroups
         procs = None
@@ -110,7 +118,9 @@ class Kernel:
         key = secrets.token_hex(32)
         kernel_info = _connection_info(launch.ipc_prefix_for_kernel, key)
         (self.runtime_dir / "kernel.json").write_text(json.dumps(kernel_info))
-        with open(self.runtime_dir / "kernel.log", "wb") as log:
+        log_flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        self._log_fd = os.open(self.runtime_dir / "kernel.log", log_flags, 0o600)
+        with open(self._log_fd, "wb", closefd=False) as log:
             self._process = await asyncio.create_subprocess_exec(
                 *launch.argv,
                 env=launch.env,
@@ -120,7 +130,12 @@ class Kernel:
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
             )
-        client = AsyncKernelClient()
+        try:
+            self._pinned = await pin_sockets(self.runtime_dir, self._process, timeout)
+        except KernelSocketError as exc:
+            raise self._start_error(str(exc)) from None
+        client = PinnedKernelClient()
+        client.pinned = self._pinned
         host_side = _connection_info(str(self.runtime_dir / "kernel"), key)
         client.load_connection_info(host_side)  # type: ignore[arg-type]
         client.start_channels(stdin=False, hb=False)  # no stdin; liveness = the process
@@ -158,7 +173,7 @@ class Kernel:
                 raise KernelStartError("the kernel was stopped while it was starting") from None
 
     def _start_error(self, reason: str) -> KernelStartError:
-        log = (self.runtime_dir / "kernel.log").read_text(errors="replace")[-300:].strip()
+        log = log_tail(self._log_fd, 300).strip() if self._log_fd is not None else ""
         return KernelStartError(f"{reason}; its last output: {log or 'none'}")
 
     async def execute(
@@ -269,7 +284,7 @@ class Kernel:
         """Past the quota the kernel is stopped: its code may still be writing."""
         await self.stop()
         message = quota_message(self.policy.limits.disk_quota_bytes)
-        output.stderr += f"{message} The session's kernel was stopped.\n"
+        output.stderr_text.end_with(f"{message} The session's kernel was stopped.\n")
         output.error_name = output.error_name or "DiskQuotaExceeded"
         return ExecutionOutput("error", output, kernel_broken=True)
 
@@ -288,19 +303,12 @@ class Kernel:
         if self._client is not None:
             self._client.stop_channels()
             self._client = None
-        process = self._process
-        if process is not None and process.returncode is None:
-            if self.policy.kind == "none" and self.policy.cgroups is None:
-                # Frozen, it can start nothing new while its (detached) descendants are
-                # killed; as a child subreaper it is still the ancestor of them all.
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(process.pid, signal.SIGSTOP)
-                await asyncio.to_thread(kill_descendants, process.pid)
-            # The process leads its own group (start_new_session); no Popen.kill() after this:
-            # its poll() could reap the child under asyncio's child watcher.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            await process.wait()
+        close_pins(self._pinned)
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
+        if self._process is not None:
+            await kill_process_tree(self._process, self.policy)
         if self.policy.cgroups is not None:
             await asyncio.to_thread(self.policy.cgroups.end, self._cgroup)
         shutil.rmtree(self.runtime_dir, ignore_errors=True)

@@ -18,6 +18,7 @@ from dstui.emulator.envelopes import ApiError, utc_now
 from dstui.emulator.execution_record import ExecutionRecord
 from dstui.emulator.kernels import DEFAULT_INTERRUPT_GRACE_S, Kernel
 from dstui.emulator.sandbox import SandboxPolicy
+from dstui.emulator.sandboxed_process import SandboxedProcess
 
 logger = logging.getLogger("dstui.emulator")
 
@@ -35,6 +36,8 @@ class Container:
     runtime_dir: Path
     kernel: Kernel | None = None
     kernel_starts: int = 0
+    # Shell commands and custom-container apps running for the session
+    processes: set[SandboxedProcess] = field(default_factory=set)
 
     def next_runtime_dir(self) -> Path:
         """A runtime dir (and cgroup name) no earlier kernel used: a predecessor still being
@@ -207,7 +210,9 @@ class SessionPool:
         self._closed = True
         containers = [s.container for s in self.sessions.values()] + list(self._ready)
         kernels = [c.kernel for c in containers if c.kernel is not None]
-        await asyncio.gather(*(k.stop() for k in kernels), return_exceptions=True)
+        processes = [p for c in containers for p in c.processes]
+        stopping = (*(k.stop() for k in kernels), *(p.stop() for p in processes))
+        await asyncio.gather(*stopping, return_exceptions=True)
 
     async def close(self) -> None:
         self._closed = True
@@ -218,7 +223,9 @@ class SessionPool:
         self.sessions.clear()
         self._ready.clear()
         kernels = [c.kernel for c in containers if c.kernel is not None]
+        processes = [p for c in containers for p in c.processes]
         await asyncio.gather(*(k.stop() for k in [*kernels, *self._stopping]))
+        await asyncio.gather(*(p.stop() for p in processes))
         if self.policy.cgroups is not None:
             await asyncio.to_thread(self.policy.cgroups.close)
 
@@ -244,6 +251,7 @@ class SessionPool:
         task.add_done_callback(self._cleanups.discard)
 
     async def _destroy(self, container: Container) -> None:
+        await asyncio.gather(*(process.stop() for process in list(container.processes)))
         kernel, container.kernel = container.kernel, None
         if kernel is not None:
             self._stopping.add(kernel)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 RESULT_MIME = "application/x-dstui-result+json"
@@ -51,24 +51,69 @@ def strip_ansi(text: str) -> str:
     return _ANSI_RE.sub("", text)
 
 
+# Of each stream, whatever outputStreamsMaxLength asks: a kernel that prints without end must not
+# grow the emulator without end (the service cuts output too; contract §5.1).
+MAX_KEPT_CHARS = 4 * 1024 * 1024
+
+
+class BoundedText:
+    """Text gathered from many small messages, kept up to `cap` characters and joined once when
+    read (appending to one str would copy it on every message)."""
+
+    __slots__ = ("_parts", "_size", "cap")
+
+    def __init__(self, text: str = "", cap: int = MAX_KEPT_CHARS) -> None:
+        self.cap = cap
+        self._parts: list[str] = []
+        self._size = 0
+        self.add(text)
+
+    def add(self, text: str) -> None:
+        room = self.cap - self._size
+        if room > 0 and text:
+            piece = text[:room]
+            self._parts.append(piece)
+            self._size += len(piece)
+
+    def end_with(self, note: str) -> None:
+        """Append `note` even when full, cutting the text before it instead."""
+        kept = str(self)[: max(0, self.cap - len(note))] + note
+        self._parts, self._size = [kept], len(kept)
+
+    def __str__(self) -> str:
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+
 @dataclass
 class KernelOutput:
     """What one execute request produced, gathered from iopub."""
 
-    stdout: str = ""
-    stderr: str = ""
+    stdout_text: BoundedText = field(default_factory=BoundedText)
+    stderr_text: BoundedText = field(default_factory=BoundedText)
     value: dict[str, Any] | None = None  # the formatter's description of the last expression
     text_plain: str | None = None
     image_png: str | None = None
     error_name: str | None = None
     duration_ms: int = 0
 
+    @classmethod
+    def failed(cls, stderr: str) -> KernelOutput:
+        return cls(stderr_text=BoundedText(stderr))
+
+    @property
+    def stdout(self) -> str:
+        return str(self.stdout_text)
+
+    @property
+    def stderr(self) -> str:
+        return str(self.stderr_text)
+
     def absorb(self, msg_type: str, content: dict[str, Any]) -> None:
         if msg_type == "stream":
-            if content.get("name") == "stderr":
-                self.stderr += content.get("text", "")
-            else:
-                self.stdout += content.get("text", "")
+            stream = self.stderr_text if content.get("name") == "stderr" else self.stdout_text
+            stream.add(str(content.get("text", "")))
         elif msg_type in ("execute_result", "display_data", "update_display_data"):
             data = content.get("data") or {}
             if "image/png" in data:
@@ -82,7 +127,7 @@ class KernelOutput:
                 f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
             ]
             text = strip_ansi("\n".join(traceback))
-            self.stderr += text if text.endswith("\n") else text + "\n"
+            self.stderr_text.add(text if text.endswith("\n") else text + "\n")
 
 
 def execution_result(output: KernelOutput, *, jupyter_format: bool) -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 from starlette.responses import Response, StreamingResponse
@@ -18,7 +18,7 @@ from dstui.api.constants import (
     SESSIONS_PAGE_SIZE,
 )
 from dstui.emulator.dispatch import Call
-from dstui.emulator.envelopes import ResponseAborted, timestamp
+from dstui.emulator.envelopes import NOT_SUPPORTED, ApiError, ResponseAborted, timestamp
 from dstui.emulator.execution_record import ExecutionRecord
 from dstui.emulator.executions import (
     new_record,
@@ -35,9 +35,11 @@ from dstui.emulator.files import (
     file_name,
     modified_at,
 )
-from dstui.emulator.pool import Session
+from dstui.emulator.pool import Session, SessionPool
+from dstui.emulator.shell import parse_shell_request, run_shell_execution
 
 logger = logging.getLogger("dstui.emulator")
+RequestT = TypeVar("RequestT", contravariant=True)
 _CHUNK = 1024 * 1024
 
 
@@ -55,15 +57,58 @@ def execution_headers(record: ExecutionRecord) -> dict[str, str]:
 
 async def execute(call: Call) -> tuple[ExecutionRecord, dict[str, str], bool]:
     """Parse and run (or, if asynchronous on the new shape, start) an execution."""
+    if call.state.config.container_type == "Shell":
+        return await _execute_shell(call)
     session, created = call.open_session()
     request = parse_execution_request(await call.json_body())
-    record = new_record(session, request, call.request.headers.get(OPERATION_ID_HEADER))
-    query = urlencode({"api-version": call.api_version, "identifier": session.identifier})
-    headers = {
-        OPERATION_ID_HEADER: record.id,
-        OPERATION_LOCATION_HEADER: f"/executions/{quote(record.id, safe='')}?{query}",
-    }
-    run = run_execution(
+    operation_id = call.request.headers.get(OPERATION_ID_HEADER)
+    record = new_record(session, request.execution_type, operation_id)
+    asynchronous = request.execution_type == "Asynchronous" and not call.legacy
+    return await _run(call, (session, created), request, record, run_execution, asynchronous)
+
+
+async def _execute_shell(call: Call) -> tuple[ExecutionRecord, dict[str, str], bool]:
+    if call.legacy:  # the old `code/execute` shape (contract §6.3)
+        raise ApiError(
+            400,
+            NOT_SUPPORTED,
+            f"Shell execution is not supported in API version {call.api_version}.",
+            target="api-version",
+        )
+    session, created = call.open_session()
+    request = parse_shell_request(await call.json_body())
+    operation_id = call.request.headers.get(OPERATION_ID_HEADER)
+    record = new_record(session, request.execution_type, operation_id)
+    record.echo_type = request.echo_type
+    asynchronous = request.execution_type == "Asynchronous"
+    return await _run(call, (session, created), request, record, run_shell_execution, asynchronous)
+
+
+class _Runner(Protocol[RequestT]):
+    """run_execution or run_shell_execution: fills `record` as the run goes."""
+
+    def __call__(
+        self,
+        pool: SessionPool,
+        session: Session,
+        request: RequestT,
+        record: ExecutionRecord,
+        *,
+        new_allocation: bool,
+        received_at: float,
+    ) -> Coroutine[Any, Any, None]: ...
+
+
+async def _run(
+    call: Call,
+    opened: tuple[Session, bool],
+    request: RequestT,
+    record: ExecutionRecord,
+    runner: _Runner[RequestT],
+    asynchronous: bool,
+) -> tuple[ExecutionRecord, dict[str, str], bool]:
+    session, created = opened
+    run = runner(
         call.state.pool,
         session,
         request,
@@ -71,7 +116,19 @@ async def execute(call: Call) -> tuple[ExecutionRecord, dict[str, str], bool]:
         new_allocation=created,
         received_at=call.received_at,
     )
-    if request.execution_type == "Asynchronous" and not call.legacy:
+    return await _run_or_start(call, record, run, asynchronous=asynchronous)
+
+
+async def _run_or_start(
+    call: Call, record: ExecutionRecord, run: Coroutine[Any, Any, None], *, asynchronous: bool
+) -> tuple[ExecutionRecord, dict[str, str], bool]:
+    """Wait for the run, or start it in the background (True: the answer says Running)."""
+    query = urlencode({"api-version": call.api_version, "identifier": record.identifier})
+    headers = {
+        OPERATION_ID_HEADER: record.id,
+        OPERATION_LOCATION_HEADER: f"/executions/{quote(record.id, safe='')}?{query}",
+    }
+    if asynchronous:
         call.state.spawn(run)
         return record, headers, True
     await run

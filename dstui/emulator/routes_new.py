@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from dstui.emulator.dispatch import Call, RouteSpec
 from dstui.emulator.envelopes import ApiError, json_response, timestamp
+from dstui.emulator.execution_record import ExecutionRecord
 from dstui.emulator.executions import render_new
 from dstui.emulator.routes_common import (
     delete_existing_session,
@@ -20,14 +23,20 @@ from dstui.emulator.routes_common import (
     stat_named_file,
 )
 from dstui.emulator.sandbox_report import METADATA_FIELD, metadata_extension
+from dstui.emulator.shell import bash_version, render_shell
 from dstui.emulator.upload_quota import receive_within_quota
 
 _KERNEL_PROJECT = "https://github.com/ipython/ipykernel"
 
 
+def _render(call: Call, record: ExecutionRecord) -> dict[str, Any]:
+    shell = call.state.config.container_type == "Shell"
+    return render_shell(record) if shell else render_new(record)
+
+
 async def post_execution(call: Call) -> Response:
     record, headers, started = await execute(call)
-    return json_response(render_new(record), 202 if started else 200, headers)
+    return json_response(_render(call, record), 202 if started else 200, headers)
 
 
 async def get_execution(call: Call) -> Response:
@@ -41,7 +50,7 @@ async def get_execution(call: Call) -> Response:
             target="executionId",
         )
     headers = execution_headers(record) if record.status != "Running" else {}
-    return json_response(render_new(record), 200, headers)
+    return json_response(_render(call, record), 200, headers)
 
 
 async def list_files(call: Call) -> Response:
@@ -87,8 +96,19 @@ async def list_sessions(call: Call) -> Response:
 
 
 async def get_metadata(call: Call) -> Response:
-    info = call.state.interpreter
     started = timestamp(call.state.started_at)
+    if call.state.config.container_type == "Shell":
+        # A Shell pool runs bash: no Python runtime, packages or Jupyter kernel to claim.
+        return json_response(
+            {
+                "runtimes": [{"name": "bash", "version": await bash_version()}],
+                "preInstalledPackages": [],
+                "createdAt": started,
+                "lastUpdatedAt": started,
+                METADATA_FIELD: metadata_extension(call.state.pool.policy),
+            }
+        )
+    info = call.state.interpreter
     kernel_version = info.package_version("ipykernel") or ""
     return json_response(
         {

@@ -18,6 +18,7 @@ from dstui.emulator.sandbox_resolution import (
 )
 
 __all__ = [
+    "CommandLaunch",
     "KernelLaunch",
     "SandboxChoice",
     "SandboxKind",
@@ -68,6 +69,13 @@ class SessionLimits:
 
 
 @dataclass(frozen=True)
+class CommandLaunch:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str  # the host-side directory the process starts in
+
+
+@dataclass(frozen=True)
 class KernelLaunch:
     argv: list[str]
     env: dict[str, str]
@@ -111,29 +119,42 @@ class SandboxPolicy:
 
     def launch(self, data_dir: Path, runtime_dir: Path, cgroup_procs: Path | None) -> KernelLaunch:
         """How to start a kernel whose /mnt/data is `data_dir`, talking through `runtime_dir`."""
-        python = [self.python]
+        inner_runtime = SANDBOX_RUNTIME_DIR if self.kind == "bwrap" else str(runtime_dir)
+        connection_file = f"{inner_runtime}/kernel.json"
+        kernel = [self.python, "-m", "ipykernel_launcher", "-f", connection_file]
+        command = self.command_launch(data_dir, runtime_dir, cgroup_procs, kernel)
+        return KernelLaunch(
+            argv=command.argv,
+            env={**command.env, **_PYTHON_ENV},
+            cwd=str(runtime_dir) if self.kind == "bwrap" else str(data_dir),
+            ipc_prefix_for_kernel=f"{inner_runtime}/kernel",
+            setup_code=self._setup_code(data_dir),
+        )
+
+    def command_launch(
+        self,
+        data_dir: Path,
+        runtime_dir: Path,
+        cgroup_procs: Path | None,
+        command: list[str],
+    ) -> CommandLaunch:
+        """How to run `command` in a session's sandbox: /mnt/data is `data_dir`, also the
+        working directory (a kernel, a Shell command, a custom container's app)."""
         if self.kind == "bwrap":
-            inner_runtime = SANDBOX_RUNTIME_DIR
             sandbox = self._bwrap_args(data_dir, runtime_dir)
             prlimit = shutil.which("prlimit")
             if self.cgroups is None and self.choice.user_namespace and prlimit:
-                python = [prlimit, f"--nproc={self.limits.max_processes}", "--", *python]
-            home, cwd = SANDBOX_HOME, str(runtime_dir)
+                command = [prlimit, f"--nproc={self.limits.max_processes}", "--", *command]
+            home = SANDBOX_HOME
         else:
-            inner_runtime = str(runtime_dir)
             sandbox = []
             home = str(runtime_dir / "home")
             os.makedirs(home, exist_ok=True)
-            cwd = str(data_dir)
         join = ["/bin/sh", "-c", JOIN_SCRIPT, str(cgroup_procs)] if cgroup_procs else []
-        connection_file = f"{inner_runtime}/kernel.json"
-        kernel = [*python, "-m", "ipykernel_launcher", "-f", connection_file]
-        return KernelLaunch(
-            argv=[*join, *self._guard_args(), *sandbox, *kernel],
-            env=_kernel_env(home),
-            cwd=cwd,
-            ipc_prefix_for_kernel=f"{inner_runtime}/kernel",
-            setup_code=self._setup_code(data_dir),
+        return CommandLaunch(
+            argv=[*join, *self._guard_args(), *sandbox, *command],
+            env=_clean_env(home),
+            cwd=str(data_dir),
         )
 
     def _setup_code(self, data_dir: Path) -> str:
@@ -212,14 +233,14 @@ def _under_any(path: str, roots: tuple[str, ...]) -> bool:
     return any(path == root or path.startswith(root + "/") for root in roots)
 
 
-def _kernel_env(home: str) -> dict[str, str]:
+def _clean_env(home: str) -> dict[str, str]:
     """A clean environment: nothing of the emulator's (tokens, Azure settings) leaks in."""
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "MPLBACKEND": "Agg",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "JUPYTER_PLATFORM_DIRS": "1",
-    }
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8"}
+
+
+_PYTHON_ENV = {
+    "PYTHONUNBUFFERED": "1",
+    "MPLBACKEND": "Agg",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "JUPYTER_PLATFORM_DIRS": "1",
+}

@@ -11,20 +11,26 @@ import socket
 import stat
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from dstui.common.lifecycle import StartedService
+from dstui.common.net import bind_tcp
 from dstui.emulator.access_log import AccessLogMiddleware
+from dstui.emulator.arm_pools import ArmPoolSpec
+from dstui.emulator.arm_surface import DEFAULT_PAGE_SIZE, ArmSurface, HostedPool
 from dstui.emulator.config import EmulatorConfig
+from dstui.emulator.custom_container import CustomContainerRouter
 from dstui.emulator.dispatch import Dispatcher
 from dstui.emulator.envelopes import utc_now
 from dstui.emulator.faults import DroppedConnectionFilter, FaultMiddleware, FaultPlan, parse_faults
-from dstui.emulator.interpreter import probe_interpreter
+from dstui.emulator.interpreter import InterpreterInfo, probe_interpreter
 from dstui.emulator.pids_cgroup import PidsCgroups
 from dstui.emulator.pool import SessionPool
+from dstui.emulator.pool_router import ByLocalPort, PoolRouter, WithoutExecutorRole
 from dstui.emulator.routes_extensions import ROUTES as EXTENSION_ROUTES
 from dstui.emulator.routes_legacy import ROUTES as LEGACY_ROUTES
 from dstui.emulator.routes_management import ROUTES as MANAGEMENT_ROUTES
@@ -92,9 +98,10 @@ def build_app(
     faults: FaultPlan | None,
     seed: int | None,
     recording: RecordingStore | None = None,
+    inner: ASGIApp | None = None,
 ) -> ASGIApp:
-    routes = (*NEW_ROUTES, *LEGACY_ROUTES, *MANAGEMENT_ROUTES, *EXTENSION_ROUTES)
-    app: ASGIApp = Dispatcher(state, routes)
+    """The guarded app around one pool's routes, or around `inner` (several pools)."""
+    app: ASGIApp = inner or pool_routes(state)
     if faults is not None:
         app = FaultMiddleware(app, faults, seed)
     app = SecurityMiddleware(app, token=token, served_host=state.config.host)
@@ -103,17 +110,40 @@ def build_app(
     return AccessLogMiddleware(app)
 
 
+def pool_routes(state: EmulatorState) -> ASGIApp:
+    if state.config.container_type == "CustomContainer":
+        # Only /.management/* is the pool's; the rest goes to each session's own app.
+        return CustomContainerRouter(state, Dispatcher(state, MANAGEMENT_ROUTES))
+    return Dispatcher(state, (*NEW_ROUTES, *LEGACY_ROUTES, *MANAGEMENT_ROUTES, *EXTENSION_ROUTES))
+
+
 def _url_host(host: str) -> str:
     if host in WILDCARD_HOSTS:
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
 
 
-class EmulatorServer:
+class EmulatorServer(StartedService):
     """A local session pool on a real HTTP port. start() blocks until it listens."""
 
-    def __init__(self, config: EmulatorConfig | None = None, *, record: Path | None = None) -> None:
+    service_name = "emulator"
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        record: Path | None = None,
+        arm_pools: Sequence[ArmPoolSpec] | None = None,
+        arm_page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        """With `arm_pools`, every pool listed is hosted below its own endpoint path, and an
+        ARM surface describing them listens on a second port (`arm_endpoint`); `endpoint` is
+        then the first pool's."""
         self.config = config or EmulatorConfig()
+        self.arm_pools = list(arm_pools) if arm_pools is not None else None
+        self.arm_page_size = arm_page_size
+        self.arm_endpoint = ""
+        self.hosted: list[HostedPool] = []
         self.record = record  # a recording (dstui.recording) of every exchange served
         self.recording: RecordingStore | None = None
         self.token: str | None = None
@@ -126,6 +156,7 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
         self._server: uvicorn.Server | None = None
         self._state: EmulatorState | None = None
+        self._states: list[EmulatorState] = []
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._temp_dirs: list[Path] = []
@@ -135,15 +166,6 @@ class EmulatorServer:
     def state(self) -> EmulatorState | None:
         """The running pool and settings (for benchmarks and diagnostics)."""
         return self._state
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the emulator is already started")
-        try:
-            self._launch()
-        except BaseException:
-            self.stop()
-            raise
 
     def _launch(self) -> None:
         config = self.config
@@ -171,76 +193,50 @@ class EmulatorServer:
         if self.record is not None:
             self.recording = RecordingStore(self.record)
         self.ca_file = tls.ca_file if tls else None
-        sock = self._bind()
-        port = sock.getsockname()[1]
+        sockets = [self._bind()]
+        port = sockets[0].getsockname()[1]
         self.endpoint = f"{'https' if tls else 'http'}://{_url_host(config.host)}:{port}"
-        self._thread = threading.Thread(
-            target=asyncio.run,
-            args=(self._serve(sock, data_root, runtime_root, tls, faults),),
-            name="dstui-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        if not self._ready.wait(_START_TIMEOUT_S):
-            raise RuntimeError("the emulator did not start in time")
-        if self._error is not None:
-            raise self._error
+        if self.arm_pools is not None:
+            try:
+                sockets.append(self._bind(any_port=True))
+            except OSError:
+                sockets[0].close()
+                raise
+            arm_port = sockets[1].getsockname()[1]
+            self.arm_endpoint = (
+                f"{'https' if tls else 'http'}://{_url_host(config.host)}:{arm_port}"
+            )
+        serving = self._serve(sockets, data_root, runtime_root, tls, faults)
+        self._serve_in_thread(asyncio.run, serving, _START_TIMEOUT_S)
 
-    def _bind(self) -> socket.socket:
-        host = self.config.host
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((host, self.config.port))
-        except OSError:
-            sock.close()
-            raise
-        sock.set_inheritable(False)
-        return sock
+    def _bind(self, *, any_port: bool = False) -> socket.socket:
+        return bind_tcp(self.config.host, 0 if any_port else self.config.port)
 
     async def _serve(
         self,
-        sock: socket.socket,
+        sockets: list[socket.socket],
         data_root: Path,
         runtime_root: Path,
         tls: TlsFiles | None,
         faults: FaultPlan | None,
     ) -> None:
         config = self.config
-        state: EmulatorState | None = None
         self._loop = asyncio.get_running_loop()
         try:
             interpreter = await probe_interpreter(config.kernel_python)
-            assert self.sandbox_choice is not None
-            policy = SandboxPolicy(
-                choice=self.sandbox_choice,
-                egress=config.egress,
-                python=interpreter.executable,
-                python_prefixes=interpreter.prefixes,
-                memory_limit_mb=config.memory_limit_mb,
-                cpu_limit_s=config.cpu_limit_s,
-                limits=SessionLimits(
-                    config.max_processes, config.tmp_size_mb, config.disk_quota_mb
-                ),
-                cgroups=await asyncio.to_thread(PidsCgroups.create),
-            )
-            pool = SessionPool(
-                policy=policy,
-                data_root=data_root,
-                runtime_root=runtime_root,
-                cooldown_s=config.cooldown_s,
-                max_sessions=config.max_sessions,
-                ready_sessions=config.ready_sessions,
-                interrupt_grace_s=config.interrupt_grace_s,
-            )
-            state = EmulatorState(config, pool, interpreter, started_at=utc_now())
-            self._state = state
-            await pool.start()
-            app = build_app(
-                state, token=self.token, faults=faults, seed=config.seed, recording=self.recording
-            )
+            if self.arm_pools is None:
+                state = await self._start_pool(config, interpreter, data_root, runtime_root)
+                app = build_app(
+                    state,
+                    token=self.token,
+                    faults=faults,
+                    seed=config.seed,
+                    recording=self.recording,
+                )
+            else:
+                app = await self._host_arm_pools(
+                    interpreter, data_root, runtime_root, faults, sockets[1].getsockname()[1]
+                )
             server = uvicorn.Server(
                 uvicorn.Config(
                     app,
@@ -255,14 +251,96 @@ class EmulatorServer:
                 )
             )
             self._server = server
-            await serve_on(server, sock, self._ready, "emulator")
-        except BaseException as exc:
-            self._error = exc
+            await serve_on(server, sockets, self._ready, "emulator")
         finally:
-            self._ready.set()
-            sock.close()
-            if state is not None:
+            for sock in sockets:
+                sock.close()
+            for state in self._states:
                 await state.close()
+
+    async def _start_pool(
+        self,
+        config: EmulatorConfig,
+        interpreter: InterpreterInfo,
+        data_root: Path,
+        runtime_root: Path,
+    ) -> EmulatorState:
+        """One running pool with these settings (its kernels, if any, start in the background)."""
+        assert self.sandbox_choice is not None
+        policy = SandboxPolicy(
+            choice=self.sandbox_choice,
+            egress=config.egress,
+            python=interpreter.executable,
+            python_prefixes=interpreter.prefixes,
+            memory_limit_mb=config.memory_limit_mb,
+            cpu_limit_s=config.cpu_limit_s,
+            limits=SessionLimits(config.max_processes, config.tmp_size_mb, config.disk_quota_mb),
+            cgroups=await asyncio.to_thread(PidsCgroups.create),
+        )
+        pool = SessionPool(
+            policy=policy,
+            data_root=data_root,
+            runtime_root=runtime_root,
+            cooldown_s=config.cooldown_s,
+            max_sessions=config.max_sessions,
+            # Only kernels take long to start; other pool types have none to pre-start.
+            ready_sessions=config.ready_sessions if config.container_type == "PythonLTS" else 0,
+            interrupt_grace_s=config.interrupt_grace_s,
+        )
+        state = EmulatorState(config, pool, interpreter, started_at=utc_now())
+        self._states.append(state)
+        self._state = self._state or state
+        await pool.start()
+        return state
+
+    async def _host_arm_pools(
+        self,
+        interpreter: InterpreterInfo,
+        data_root: Path,
+        runtime_root: Path,
+        faults: FaultPlan | None,
+        arm_port: int,
+    ) -> ASGIApp:
+        """Every --arm pool below its endpoint path, and the ARM surface on `arm_port`."""
+        assert self.arm_pools
+        apps: dict[str, ASGIApp] = {}
+        root = self.endpoint
+        for index, spec in enumerate(self.arm_pools):
+            pool_config = spec.emulator_config(self.config, first=index == 0)
+            pool_runtime = runtime_root if index == 0 else self._extra_runtime_root()
+            state = await self._start_pool(
+                pool_config, interpreter, data_root / f"pool-{index}", pool_runtime
+            )
+            denied = spec.executor_scope == "none"
+            apps[spec.endpoint_path] = (
+                WithoutExecutorRole(spec.name) if denied else pool_routes(state)
+            )
+            self.hosted.append(HostedPool(spec, root + spec.endpoint_path, state))
+        self.endpoint = self.hosted[0].endpoint
+        assert self._state is not None
+        pools_app = build_app(
+            self._state,
+            token=self.token,
+            faults=faults,
+            seed=self.config.seed,
+            recording=self.recording,
+            inner=PoolRouter(apps),
+        )
+        arm = ArmSurface(
+            self.hosted,
+            token=self.token,
+            served_host=self.config.host,
+            started_at=utc_now(),
+            page_size=self.arm_page_size,
+        )
+        return ByLocalPort(arm_port, AccessLogMiddleware(arm), pools_app)
+
+    def _extra_runtime_root(self) -> Path:
+        """Each further pool's own short runtime dir (kernel socket paths stay short)."""
+        prefix = f"{_RUNTIME_PREFIX}{os.getpid()}-"
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=_runtime_base()))
+        self._temp_dirs.append(path)
+        return path
 
     def stop(self) -> None:
         """Stop serving, kill every kernel, remove temporary files. Safe to call twice."""
@@ -286,24 +364,14 @@ class EmulatorServer:
         """Kernels first: a request still waiting for its code (a client that quit mid-run)
         then ends at once, instead of being cancelled by uvicorn's graceful-shutdown timeout,
         which logs a traceback."""
-        loop, state = self._loop, self._state
-        if loop is None or state is None or loop.is_closed():
+        loop, states = self._loop, list(self._states)
+        if loop is None or not states or loop.is_closed():
             return
+
+        async def stop_all() -> None:
+            await asyncio.gather(*(state.pool.stop_kernels() for state in states))
+
         try:
-            asyncio.run_coroutine_threadsafe(state.pool.stop_kernels(), loop).result(
-                _STOP_TIMEOUT_S
-            )
+            asyncio.run_coroutine_threadsafe(stop_all(), loop).result(_STOP_TIMEOUT_S)
         except Exception:  # the loop may be gone already; close() below still cleans up
             logger.debug("stopping the kernels before shutdown failed", exc_info=True)
-
-    def __enter__(self) -> EmulatorServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -8,6 +8,7 @@ envelope, with codes starting `Proxy`, so they cannot be mistaken for the pool's
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -22,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dstui.api.auth import TokenProvider
 from dstui.api.errors import AuthenticationError
 from dstui.emulator.security import host_allowed
+from dstui.recording.exchange import BODY_KEEP_BYTES
 
 logger = logging.getLogger("dstui.proxy")
 
@@ -42,6 +44,7 @@ _HOP_BY_HOP = frozenset(
 )
 # An execution may take 220 s; an upload or download streams as long as bytes keep coming.
 _TIMEOUTS = {"connect": 15.0, "read": 300.0, "write": 300.0, "pool": 60.0}
+_RECORD_REST_TIMEOUT_S = 5.0  # a failed request's remaining body, read for the record
 UPSTREAM_ERRORS = (
     httpcore.TimeoutException,
     httpcore.NetworkError,
@@ -141,10 +144,12 @@ class Forwarder:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        body = _RequestBody(receive)
         try:
-            request = await self._request(scope, receive)
+            request = await self._request(scope, body)
         except AuthenticationError as exc:  # its message is redacted: no token in it
             logger.warning("the upstream credential failed: %s", exc.message)
+            await body.read_rest_for_the_record()
             await _envelope(
                 502,
                 "ProxyUpstreamAuthFailed",
@@ -159,6 +164,7 @@ class Forwarder:
         except UPSTREAM_ERRORS as exc:
             detail = str(exc) or type(exc).__name__
             host = self.host_header.decode("ascii", "replace")
+            await body.read_rest_for_the_record()
             await _envelope(
                 502, "ProxyUpstreamUnreachable", f"The proxy could not reach {host}: {detail}"
             )(scope, receive, send)
@@ -168,7 +174,7 @@ class Forwarder:
         finally:
             await response.aclose()
 
-    async def _request(self, scope: Scope, receive: Receive) -> httpcore.Request:
+    async def _request(self, scope: Scope, body: _RequestBody) -> httpcore.Request:
         headers: list[tuple[bytes, bytes]] = [
             (name, value) for name, value in scope["headers"] if name.lower() not in _HOP_BY_HOP
         ]
@@ -185,11 +191,11 @@ class Forwarder:
             # It wins over a Content-Length (RFC 9112 §6.3), which must then not go on.
             headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
             headers.append((b"transfer-encoding", b"chunked"))
-            content = _body(receive)
+            content = body.chunks()
         elif b"content-length" in names:
-            content = _body(receive)
+            content = body.chunks()
         else:
-            await _drain(receive)
+            await body.drain()
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         return httpcore.Request(
@@ -208,37 +214,63 @@ class Forwarder:
 
 async def _relay(response: httpcore.Response, send: Send) -> None:
     headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_BY_HOP]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    # One chunk is held back so the last goes out with the end of the message: a small
-    # answer then costs the client one write for its body, not two.
-    held = b""
+    start = {"type": "http.response.start", "status": response.status, "headers": headers}
+    # The head waits for the body's first chunk, and one chunk is held back so the last goes
+    # out with the end of the message: a small answer then leaves in one write (see
+    # coalesce.CorkedH11Protocol), not three.
+    held: bytes | None = None
     stream = response.stream
     assert isinstance(stream, AsyncIterable)
     try:
         async for chunk in stream:
-            if held:
+            if held is None:
+                await send(start)
+            else:
                 await send({"type": "http.response.body", "body": held, "more_body": True})
             held = chunk
     except UPSTREAM_ERRORS as exc:
+        if held is None:
+            await send(start)  # the status came whole: the client sees it, then the cut
         raise UpstreamBroke(f"the upstream's answer broke off: {exc}") from None
-    await send({"type": "http.response.body", "body": held})
+    if held is None:
+        await send(start)
+    await send({"type": "http.response.body", "body": held or b""})
 
 
-async def _body(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone()
-        chunk = message.get("body", b"")
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
+class _RequestBody:
+    """The client's request body, read only as the upstream takes it.
 
+    When the upstream fails before taking it (connection refused, no token), the rest is read
+    anyway, up to what a recording keeps, so the recorder still sees what was asked.
+    """
 
-async def _drain(receive: Receive) -> None:
-    """Read a body-less request's (empty) body, so the tap sees it complete."""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.whole = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.whole:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone()
+            self.whole = not message.get("more_body", False)
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+
+    async def drain(self) -> None:
+        """Read a body-less request's (empty) body, so the tap sees it complete."""
+        while not self.whole:
+            message = await self.receive()
+            self.whole = message["type"] != "http.request" or not message.get("more_body", False)
+
+    async def read_rest_for_the_record(self) -> None:
+        read = 0
+        try:
+            async with asyncio.timeout(_RECORD_REST_TIMEOUT_S):
+                async for chunk in self.chunks():
+                    read += len(chunk)
+                    if read > BODY_KEEP_BYTES:
+                        return
+        except (ClientGone, TimeoutError):
             return

@@ -10,9 +10,10 @@ import socket
 import ssl
 import tempfile
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
@@ -22,9 +23,12 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from dstui.api.auth import TokenProvider
+from dstui.common.lifecycle import StartedService
+from dstui.common.net import bind_tcp
 from dstui.emulator.security import is_loopback_name
 from dstui.emulator.serving import serve_on
 from dstui.emulator.tls import make_tls_files
+from dstui.proxy.coalesce import CorkedH11Protocol, UpstreamBackend
 from dstui.proxy.forward import Forwarder, ProxyGuard, UpstreamBroke
 from dstui.recording.store import RecordingStore
 from dstui.recording.tap import RecordingMiddleware
@@ -100,8 +104,10 @@ class _QuietUpstreamBreaks(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], UpstreamBroke))
 
 
-class ProxyServer:
+class ProxyServer(StartedService):
     """start() blocks until the proxy listens; `endpoint` is then what agents should use."""
+
+    service_name = "proxy"
 
     def __init__(self, options: ProxyOptions) -> None:
         if not is_loopback_name(options.host):
@@ -119,15 +125,6 @@ class ProxyServer:
         self._temp_dir: Path | None = None
         self._log_filter = _QuietUpstreamBreaks()
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the proxy is already started")
-        try:
-            self._launch()
-        except BaseException:
-            self.stop()
-            raise
-
     def _launch(self) -> None:
         options = self.options
         if options.record is not None:
@@ -137,7 +134,7 @@ class ProxyServer:
             self._temp_dir = Path(tempfile.mkdtemp(prefix="dstui-proxy-tls-"))
             tls = make_tls_files(self._temp_dir, options.host)
             self.ca_file = tls.ca_file
-        sock = _bind(options.host, options.port)
+        sock = bind_tcp(options.host, options.port)
         port = sock.getsockname()[1]
         host = f"[{options.host}]" if ":" in options.host else options.host
         base_path = self.upstream.raw_path.decode("ascii").rstrip("/")
@@ -149,7 +146,7 @@ class ProxyServer:
             access_log=False,
             lifespan="off",
             loop="asyncio",
-            http="h11",
+            http=CorkedH11Protocol,  # h11 (it shows absolute-form targets), writes corked
             server_header=False,  # the upstream's Date and Server come back instead
             date_header=False,
             proxy_headers=False,  # X-Forwarded-* from a local client mean nothing here
@@ -157,14 +154,7 @@ class ProxyServer:
             ssl_certfile=str(tls.cert_file) if tls else None,
             ssl_keyfile=str(tls.key_file) if tls else None,
         )
-        self._thread = threading.Thread(
-            target=asyncio.run, args=(self._serve(config, sock),), name="dstui-proxy", daemon=True
-        )
-        self._thread.start()
-        if not self._ready.wait(_START_TIMEOUT_S):
-            raise RuntimeError("the proxy did not start in time")
-        if self._error is not None:
-            raise self._error
+        self._serve_in_thread(_run_loop, self._serve(config, sock), _START_TIMEOUT_S)
 
     def build_app(self, pool: httpcore.AsyncConnectionPool) -> ASGIApp:
         forwarder = Forwarder(pool, self.upstream, self.options.upstream_auth)
@@ -187,15 +177,13 @@ class ProxyServer:
                 ssl_context=_ssl_context(self.options.verify),
                 max_connections=_MAX_UPSTREAM_CONNECTIONS,
                 keepalive_expiry=_KEEPALIVE_S,
+                network_backend=UpstreamBackend(),
             ) as pool:
                 config.app = self.build_app(pool)
                 server = uvicorn.Server(config)
                 self._server = server
                 await serve_on(server, sock, self._ready, "proxy")
-        except BaseException as exc:
-            self._error = exc
         finally:
-            self._ready.set()
             sock.close()
 
     def stop(self) -> None:
@@ -214,32 +202,6 @@ class ProxyServer:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
 
-    def __enter__(self) -> ProxyServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(False)
-    return sock
-
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
     """The upstream's certificate must be trusted: by the CA file given, else certifi's."""
@@ -248,3 +210,14 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
     if not verify:
         raise ProxyConfigError("the proxy always verifies the upstream's certificate")
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop when it is installed (a faster event loop: less time per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)

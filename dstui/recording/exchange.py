@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -27,7 +27,8 @@ SECRET_HEADERS = frozenset(
 _ID_HEADERS = ("x-ms-client-request-id", "x-ms-request-id", "x-request-id")
 
 _OPERATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
-    (method, re.compile(pattern + r"$"), name)
+    # DOTALL and \Z: a file name may hold a newline (the path arrives percent-decoded)
+    (method, re.compile(pattern + r"\Z", re.DOTALL), name)
     for method, pattern, name in (
         ("POST", r"/executions", "execute"),
         ("GET", r"/executions/(?P<execution>[^/]+)", "get-execution"),
@@ -93,32 +94,45 @@ class Exchange:
     id: int | None = None  # the store's row number, once stored
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field; the dicts (of strings) are copied. Not `asdict`: its deep copy cost
+        more than all the rest of storing an exchange."""
+        return {
+            name: dict(value) if isinstance(value := getattr(self, name), dict) else value
+            for name in _FIELD_NAMES
+        }
 
     def scrub(self, secrets: Iterable[str] = ()) -> Exchange:
         """Make every text field safe to store and show: `secrets`, bearer and JWT shapes
-        redacted (a server may echo a token back anywhere), lone surrogates replaced."""
-        known = tuple(secrets)
+        redacted (a server may echo a token back anywhere), lone surrogates replaced.
+        A second pass without secrets would change nothing, so it is skipped (the flag is
+        not a field: it is neither stored nor compared)."""
+        known = tuple(sorted(set(secrets), key=len, reverse=True))
+        if not known and self.__dict__.get("_scrubbed"):
+            return self
 
         def clean(text: str) -> str:
             return redact_known(encodable(text), known)
 
-        for item in fields(self):
-            value = getattr(self, item.name)
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
             if isinstance(value, str):
-                setattr(self, item.name, clean(value))
+                setattr(self, name, clean(value))
             elif isinstance(value, dict):
                 setattr(
                     self,
-                    item.name,
+                    name,
                     {k: clean(v) if isinstance(v, str) else v for k, v in value.items()},
                 )
+        self.__dict__["_scrubbed"] = True
         return self
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Exchange:
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})
+
+
+_FIELD_NAMES = tuple(item.name for item in fields(Exchange))
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:

@@ -15,8 +15,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
+from dstui.common.lifecycle import Closing
 from dstui.paths import data_dir
 from dstui.recording.exchange import Exchange
 
@@ -102,7 +102,7 @@ class SessionSeen:
     executions: int
 
 
-class RecordingStore:
+class RecordingStore(Closing):
     """One recording file. Safe to share between threads; each process opens its own."""
 
     def __init__(
@@ -341,17 +341,6 @@ class RecordingStore:
             self._writer.join()
         with self._lock:
             self._db.close()
-
-    def __enter__(self) -> RecordingStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _create_private(path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dstui.tui.options import TuiOptions
+    from dstui.tui.launch import LaunchOptions
 
 
-def run(options: TuiOptions) -> int:
+def run(options: LaunchOptions) -> int:
     from dstui.tui.startup import run as run_app
 
     return run_app(options)

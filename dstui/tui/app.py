@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from dataclasses import replace
 from datetime import UTC
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.app import App
@@ -25,15 +26,21 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
 
-from dstui.api.errors import safe_text
+from dstui.api.errors import DynamicSessionsError, safe_text
+from dstui.api.models import Session
 from dstui.api.protocol import SessionPoolAPI
-from dstui.tui.commands import DstuiCommands
+from dstui.tui.actions import binding_scopes
+from dstui.tui.errors import describe_error
 from dstui.tui.key_bursts import read_escape_pairs_as_two_keys, split_escape_prefix
 from dstui.tui.keymap_check import check_keymap
 from dstui.tui.message_log import LogEntry, MessageLog
-from dstui.tui.screens.main import MainScreen, binding_scopes
+from dstui.tui.pool_directory import PoolDirectory, pool_key
+from dstui.tui.screens.main import MainScreen
 from dstui.tui.settings import AppSettings
 from dstui.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes, user_themes_dir
+
+if TYPE_CHECKING:
+    from dstui.api.arm_models import SessionPoolResource
 
 STATE_FILE = "tui-state.json"
 KEY_TRAIL_TIMEOUT_S = 0.5  # a key whose widget went away mid-trail holds the next no longer
@@ -42,19 +49,25 @@ KEY_TRAIL_TIMEOUT_S = 0.5  # a key whose widget went away mid-trail holds the ne
 class DstuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "dstui"
-    COMMANDS = App.COMMANDS | {DstuiCommands}
     BINDINGS: ClassVar[list[BindingType]] = []
 
-    def __init__(self, pool: SessionPoolAPI, settings: AppSettings) -> None:
+    def __init__(
+        self,
+        pool: SessionPoolAPI | None,
+        settings: AppSettings,
+        pools: PoolDirectory | None = None,
+    ) -> None:
+        """Without a pool, the app opens on the pool picker of `pools` (ARM, no endpoint)."""
         super().__init__()
         self.pool = pool
         self.settings = settings
+        self.pools = pools  # where the pool picker's pools come from; None: no ARM
         self.messages = MessageLog()
         self._key_backlog: deque[events.Key] = deque()
         self._key_in_flight: Timer | None = None  # the fallback that ends a key's trail
         self._key_generation = 0
         read_escape_pairs_as_two_keys()
-        self.main_screen = MainScreen(pool, settings)
+        self._main: MainScreen | None = MainScreen(pool, settings) if pool is not None else None
         self.theme_errors: list[str] = []
         self._theme_warning = ""
         if settings.test_mode:
@@ -65,6 +78,7 @@ class DstuiApp(App[int]):
     # -- start-up ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._push_first_screen()
         if self.theme_errors:
             listing = "; ".join(self.theme_errors)
             self.notify(f"Skipped invalid theme files: {listing}", severity="error", markup=False)
@@ -142,12 +156,13 @@ class DstuiApp(App[int]):
                     await self.on_event(key)
                 return
             # esc always leaves an input of the main screen, before the input sees it.
-            leaving = event.key == "escape" and self.screen is self.main_screen
-            if leaving and self.main_screen.leave_input():
+            main = self._main
+            leaving = event.key == "escape" and main is not None and self.screen is main
+            if leaving and main is not None and main.leave_input():
                 return
             target = self.focused or self.screen
             await super().on_event(event)
-            if event.is_forwarded and self.screen is self.main_screen:
+            if event.is_forwarded and self._main is not None and self.screen is self._main:
                 self._follow_key(target)
             return
         await super().on_event(event)
@@ -183,7 +198,104 @@ class DstuiApp(App[int]):
             await self.on_event(self._key_backlog.popleft())
 
     def get_default_screen(self) -> Screen[Any]:
-        return self.main_screen
+        if self.pools is None:
+            return self.main_screen
+        # Pools can be switched: every main screen (or the picker) is pushed over a blank
+        # base, so the old one can be popped, and removed, before the next one is pushed.
+        return Screen(id="pools-base")
+
+    def _push_first_screen(self) -> None:
+        if self.pools is not None:
+            from dstui.tui.screens.pool_picker import PoolPickerScreen
+
+            self.push_screen(self._main or PoolPickerScreen(self.pools))
+
+    # -- pools: the main screen is rebuilt for each pool picked --------------------------
+
+    @property
+    def main_screen(self) -> MainScreen:
+        if self._main is None:
+            raise RuntimeError("no pool is open yet (the pool picker is showing)")
+        return self._main
+
+    def open_main_screen(self) -> MainScreen | None:
+        """The main screen of the pool open now, if it is attached."""
+        main = self._main
+        return main if main is not None and main.is_attached else None
+
+    def has_open_pool(self) -> bool:
+        return self.open_main_screen() is not None
+
+    def refresh_open_pool(self) -> None:
+        """Sessions were deleted elsewhere (across pools): list the open pool again."""
+        main = self.open_main_screen()
+        if main is not None:
+            main.load_sessions(refresh=True)
+
+    def loaded_in_open_pool(self) -> int | None:
+        """How many sessions the open pool has, when its whole list is loaded."""
+        main = self.open_main_screen()
+        if main is None or not main.is_mounted or main.sessions.more_available:
+            return None
+        return len(main.sessions.loaded_order)
+
+    def open_pool(self, resource: SessionPoolResource, session: Session | None = None) -> bool:
+        """Open the pool picked in the picker with a new main screen and a new client: nothing
+        of the old pool (list, files, metadata, a run's target) is kept. Refused while a run,
+        a transfer or a bulk delete is in flight in the old pool. `session` (from the
+        across-pools view) is selected once the new list is in."""
+        if self.pools is None:
+            return False
+        old = self.open_main_screen()
+        if old is not None:
+            stoppable = old.runs.in_flight()
+            lost = [*stoppable, *old.pool_ops.deleting()]
+            if lost:
+                hint = ", or stop waiting first (f4)" if stoppable else ""
+                self.notify(
+                    f"Not switching pools: {' and '.join(lost)} in flight in "
+                    f"{self.settings.pool_label}. Wait for it{hint}.",
+                    severity="warning",
+                    markup=False,
+                )
+                return False
+        try:
+            client = self.pools.open(resource)
+        except DynamicSessionsError as exc:
+            shown = describe_error(exc)  # redacted, control characters escaped
+            self.notify(
+                f"Cannot open {safe_text(resource.name)}: {shown}", severity="error", markup=False
+            )
+            return False
+        settings = replace(
+            self.settings,
+            pool_label=self.pools.label(resource),
+            emulator=False,
+            pool_resource=resource,
+            pool_key=pool_key(resource),
+        )
+        old_pool = self.pool
+        self.settings = settings
+        self.pool = client
+        self._main = MainScreen(client, settings)
+        if session is not None:
+            self._main.pool_ops.select_when_listed(session)
+        self.run_worker(
+            self._switch_to(self._main, old_pool),
+            group="switch-pool",
+            description="Opening the pool",
+            exit_on_error=False,
+        )
+        return True
+
+    async def _switch_to(self, main: MainScreen, old_pool: SessionPoolAPI | None) -> None:
+        # The old main screen (and the picker over it) goes before the new one is mounted:
+        # both are `#main`.
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(main)
+        if old_pool is not None and old_pool is not self.pool and self.pools is not None:
+            await self.pools.release(old_pool)
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         """No blinking cursors in snapshots. A cursor only shows, and blinks, while its widget
@@ -221,19 +333,25 @@ class DstuiApp(App[int]):
     # -- timers -----------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self.main_screen.is_attached:
-            self.main_screen.tick()
+        main = self.open_main_screen()
+        if main is not None:
+            main.tick()
 
     def _periodic_refresh(self) -> None:
-        if self.main_screen.is_attached:
-            self.main_screen.periodic_refresh()
+        main = self.open_main_screen()
+        if main is not None:
+            main.periodic_refresh()
 
     async def action_quit(self) -> None:
         """q and ctrl+q: the main screen asks first when a run or a transfer would be lost."""
-        if self.main_screen.is_attached:
-            self.main_screen.confirm_quit()
+        main = self.open_main_screen()
+        if main is not None:
+            main.confirm_quit()
         else:
             self.exit()
 
     async def on_unmount(self) -> None:
-        await self.pool.aclose()
+        if self.pool is not None:
+            await self.pool.aclose()
+        if self.pools is not None:
+            await self.pools.aclose()

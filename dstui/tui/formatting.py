@@ -20,6 +20,16 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+NAMED_IN_CONFIRM = 5  # a bulk action names this many sessions, then "and N more"
+
+
+def name_some(identifiers: list[str], shown: int = NAMED_IN_CONFIRM) -> str:
+    """`a, b, c, d, e and 3 more`: what a bulk action applies to, named."""
+    named = ", ".join(identifiers[:shown])
+    rest = len(identifiers) - shown
+    return f"{named} and {rest} more" if rest > 0 else named
+
+
 def format_timestamp(when: datetime | None) -> str:
     """`2026-01-15 09:58:03` in UTC (what the API returns), or an em dash when unknown."""
     if when is None:

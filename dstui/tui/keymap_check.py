@@ -14,7 +14,7 @@ from pathlib import Path
 from textual.binding import Binding, BindingType
 from textual.keys import key_to_character
 
-EVERYWHERE = "everywhere"
+from dstui.tui.actions import keys_meet
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +43,8 @@ def check_keymap(
     scopes: Mapping[str, Sequence[BindingType]],
     lines: Mapping[str, int] | None = None,
 ) -> tuple[dict[str, str], list[KeymapProblem]]:
-    """(the entries that are safe to apply, the problems). `scopes` maps a pane name to its
-    bindings; the EVERYWHERE scope's keys are reachable from every pane."""
+    """(the entries that are safe to apply, the problems). `scopes` maps a target (a pane or
+    a view) to its bindings; which targets' keys meet is `keys_meet`'s to say."""
     lines = lines or {}
     by_id: dict[str, tuple[str, Binding]] = {}
     for scope, group in scopes.items():
@@ -118,8 +118,7 @@ def _clashing(
     effective: Callable[[Binding], set[str]],
 ) -> tuple[Binding, str] | None:
     for other_scope, group in scopes.items():
-        reachable = scope == EVERYWHERE or other_scope in (EVERYWHERE, scope)
-        if not reachable:
+        if not keys_meet(scope, other_scope):
             continue
         for other in _bindings(group):
             if other.id == binding_id:

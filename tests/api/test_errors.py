@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -297,3 +298,18 @@ def test_a_refused_file_request_gets_a_hint_about_the_file_not_the_endpoint() ->
     assert "endpoint" not in refused.hint
     plain = api_error_from_response(400, httpx.Headers(), body, what="list sessions")
     assert "api-version" in plain.hint  # a request about no file keeps the general hint
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "says"),
+    [
+        (401, "ProxyUnauthorized", "the bearer token it printed"),
+        (502, "ProxyUpstreamUnreachable", "dstui proxy --upstream"),
+        (502, "ProxyUpstreamAuthFailed", "the proxy's own --auth"),
+    ],
+)
+def test_the_proxys_own_refusals_get_their_own_hint(status: int, code: str, says: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": "refused by the proxy"}}).encode()
+    exc = api_error_from_response(status, httpx.Headers(), body, what="execute code")
+    assert exc.hint is not None and says in exc.hint
+    assert "az login" not in exc.hint or code == "ProxyUpstreamAuthFailed"

@@ -56,9 +56,13 @@ def test_missing_file_is_not_an_error(
         ("[tui]\nkeymap = 3", "tui.keymap: must be a table (found an integer)"),
         (
             "[tui]\ncolor = 1",
-            "tui.color: unknown key (expected one of auto_refresh_s, download_dir, keymap, theme)",
+            "tui.color: unknown key (expected one of auto_refresh_s, download_dir, keymap, theme, "
+            "watch_interval_s)",
         ),
-        ("[profiles.a]\nzz = 1", "profiles.a.zz: unknown key (expected one of api_version, auth"),
+        (
+            "[profiles.a]\nzz = 1",
+            "profiles.a.zz: unknown key (expected one of api_version, arm_endpoint, auth",
+        ),
         (
             '[profiles.a]\nclient_secret = "s3cr3t-value"',
             "profiles.a.client_secret: secrets are not read",
@@ -92,3 +96,19 @@ def test_profile_pointing_nowhere_lists_every_problem(
     assert keys == ["profiles.a.endpoint", "profiles.a.token_file"]
     assert "https" in report["problems"][0]["problem"]
     assert str(tmp_path / "missing.token") in report["problems"][1]["problem"]
+
+
+def test_an_arm_endpoint_must_be_https_off_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_main: MainRunner
+) -> None:
+    write(
+        tmp_path,
+        monkeypatch,
+        '[profiles.a]\narm_endpoint = "http://management.example.com"\n'
+        '[profiles.b]\narm_endpoint = "http://127.0.0.1:8081"\n',
+    )
+    outcome = run_main("config", "validate", "--json")
+    assert outcome.code == 2
+    problems = json.loads(outcome.out)["problems"]
+    assert [problem["key"] for problem in problems] == ["profiles.a.arm_endpoint"]
+    assert "must use https" in problems[0]["problem"]

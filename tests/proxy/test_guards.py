@@ -11,11 +11,11 @@ import httpx
 import pytest
 import uvicorn
 
-from dstui.api import StaticTokenProvider
-from dstui.api.errors import AuthenticationError
+from dstui.api import SessionsClient, StaticTokenProvider
+from dstui.api.errors import AuthenticationError, DynamicSessionsError
 from dstui.emulator import EmulatorServer
 from dstui.proxy import ProxyOptions, ProxyServer
-from dstui.proxy.forward import Forwarder
+from dstui.proxy.forward import Forwarder, _RequestBody
 from dstui.proxy.server import ProxyConfigError
 from tests.proxy.conftest import recording_bytes, wait_for_rows
 
@@ -58,18 +58,18 @@ def test_foreign_host_headers_and_absolute_targets_are_refused(
     assert rebinding.status_code == 421
     assert rebinding.json()["error"]["code"] == "ProxyInvalidHostHeader"
     port = int(proxy.endpoint.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port)) as raw:
-        raw.sendall(
-            b"GET http://example.com/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        answer = b""
-        while chunk := raw.recv(65536):
-            answer += chunk
-    assert answer.startswith(b"HTTP/1.1 400")
-    assert b"ProxyNotAnOpenProxy" in answer
+    targets = (b"GET http://example.com/", b"CONNECT example.com:443", b"OPTIONS *")
+    for target in targets:
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            raw.sendall(target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := raw.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400"), target
+        assert b"ProxyNotAnOpenProxy" in answer, target
     assert proxy.store is not None
-    rows = wait_for_rows(proxy.store, 2)
-    assert [r.status for r in rows] == [421, 400]
+    rows = wait_for_rows(proxy.store, 4)
+    assert [r.status for r in rows] == [421, 400, 400, 400]
 
 
 @pytest.mark.parametrize(
@@ -101,6 +101,61 @@ def test_an_unreachable_upstream_is_a_proxy_error(make_proxy: MakeProxy) -> None
         answer = client.get(f"{proxy.endpoint}/metadata", params={"api-version": NEW})
     assert answer.status_code == 502
     assert answer.json()["error"]["code"] == "ProxyUpstreamUnreachable"
+
+
+def test_an_execution_the_upstream_never_took_is_recorded_with_its_code(
+    make_proxy: MakeProxy,
+) -> None:
+    """The upstream refuses the connection before it reads the body: the recording still says
+    what was asked (the code), not that the request had no body."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    proxy = make_proxy(f"http://127.0.0.1:{port}/pool")
+    body = {"codeInputType": "Inline", "executionType": "Synchronous", "code": "print('lost?')"}
+    with httpx.Client() as client:
+        answer = client.post(
+            f"{proxy.endpoint}/executions",
+            params={"api-version": NEW, "identifier": "agent-7"},
+            json=body,
+        )
+    assert answer.status_code == 502
+    assert proxy.store is not None
+    [row] = wait_for_rows(proxy.store, 1)
+    assert row.operation == "execute"
+    assert row.code == "print('lost?')"
+    assert row.status == 502
+    assert "no JSON object body" not in (row.error or "")
+
+
+def test_a_client_is_told_which_hop_refused(
+    emulator: EmulatorServer, make_proxy: MakeProxy
+) -> None:
+    """The proxy's own refusals reach a dstui client with advice about the proxy, not the
+    generic "sign in to Azure again" or "the service failed"."""
+    assert emulator.token is not None
+    lending = make_proxy(emulator.endpoint, upstream_auth=StaticTokenProvider(emulator.token))
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    stranded = make_proxy(f"http://127.0.0.1:{port}/pool")
+
+    async def refusals() -> tuple[DynamicSessionsError, DynamicSessionsError]:
+        found = []
+        for endpoint in (lending.endpoint, stranded.endpoint):
+            client = SessionsClient(endpoint, auth=StaticTokenProvider(emulator.token or ""))
+            async with client:
+                with pytest.raises(DynamicSessionsError) as refused:
+                    await client.execute("agent-7", "print(1)")
+            found.append(refused.value)
+        return found[0], found[1]
+
+    unauthorized, unreachable = asyncio.run(refusals())
+    assert unauthorized.code == "ProxyUnauthorized"
+    assert unauthorized.hint is not None and "the bearer token it printed" in unauthorized.hint
+    assert unreachable.code == "ProxyUpstreamUnreachable"
+    assert unreachable.hint is not None and "--upstream" in unreachable.hint
+    assert "may have reached the pool" in unreachable.hint
 
 
 class _NoToken:
@@ -169,7 +224,7 @@ def test_chunked_framing_wins_over_a_content_length() -> None:
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": b"hello", "more_body": False}
 
-    request = asyncio.run(forwarder._request(scope, receive))
+    request = asyncio.run(forwarder._request(scope, _RequestBody(receive)))
     names = [name.lower() for name, _ in request.headers]
     assert b"content-length" not in names
     assert (b"transfer-encoding", b"chunked") in request.headers

@@ -3,6 +3,7 @@ cleanly on SIGTERM; with --auth it prints its own token once and never the upstr
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from dstui.emulator import EmulatorServer
 
@@ -97,3 +99,25 @@ def test_bad_upstream_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: --upstream") and "Traceback" not in done.stderr
+
+
+async def test_without_loop_signal_handlers_ctrl_c_still_stops_the_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Windows event loops have no add_signal_handler: plain handlers must do."""
+    from dstui.commands import proxy as proxy_command
+
+    loop = asyncio.get_running_loop()
+
+    def unsupported(*args: object) -> None:
+        raise NotImplementedError
+
+    monkeypatch.setattr(loop, "add_signal_handler", unsupported)
+    before = signal.getsignal(signal.SIGTERM)
+    waiting = asyncio.create_task(proxy_command._until_stopped())
+    await asyncio.sleep(0)
+    handler = signal.getsignal(signal.SIGTERM)
+    assert callable(handler) and handler is not before
+    handler(signal.SIGTERM, None)
+    await asyncio.wait_for(waiting, 5)
+    assert signal.getsignal(signal.SIGTERM) is before

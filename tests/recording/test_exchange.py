@@ -46,6 +46,9 @@ JSON = {"content-type": "application/json"}
         ("DELETE", "/files/x.csv", "delete-file", {"name": "x.csv"}),
         ("GET", "/listSessions", "list-sessions", {}),
         ("PUT", "/executions", "unknown", {}),
+        ("GET", "/files/a\nb.txt/content", "download", {"name": "a\nb.txt"}),
+        ("DELETE", "/files/a\nb.txt", "delete-file", {"name": "a\nb.txt"}),
+        ("GET", "/files\n", "unknown", {}),
     ],
 )
 def test_operations_by_the_paths_end(

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from dstui.recording import RecordingStore, own_requests_path, traffic_path
 from dstui.recording.store import writable_recording
-from dstui.tui.options import TuiOptions
+from dstui.tui.launch import LaunchOptions
 from dstui.tui.startup import resolve_pool
 
 
 def test_embedded_emulator_and_client_both_record() -> None:
-    with resolve_pool(TuiOptions(connection=None)) as resolved:
+    with resolve_pool(LaunchOptions(connection=None)) as resolved:
+        assert resolved.pool is not None
         asyncio.run(resolved.pool.list_sessions())
     with RecordingStore(traffic_path(), create=False) as served:
         assert [(e.source, e.operation) for e in served.recent()] == [("emulator", "list-sessions")]

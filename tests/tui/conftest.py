@@ -30,7 +30,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (source / "hello.txt").write_text("hello from the laptop\n", encoding="utf-8")
     (source / "notes" / "todo.md").write_text("- ship it\n", encoding="utf-8")
     monkeypatch.setattr(
-        "dstui.tui.screens.main.new_identifier", lambda prefix="dstui": FIXED_NEW_IDENTIFIER
+        "dstui.tui.screens.session_actions.new_identifier",
+        lambda prefix="dstui": FIXED_NEW_IDENTIFIER,
     )
     yield tmp_path
 

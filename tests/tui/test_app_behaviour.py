@@ -10,9 +10,10 @@ from textual.widgets import Button, Input
 
 from dstui.api.errors import PermissionDeniedError, ServerError, TransportError
 from dstui.api.fake_pool import DEMO_NOW, FakePool
-from dstui.tui.commands import DstuiCommands
-from dstui.tui.history import RunHistory
-from dstui.tui.screens.modals import ClashModal, ConfirmModal, UploadModal
+from dstui.recording.run_history import RunHistory
+from dstui.tui.palette import MainScreenCommands
+from dstui.tui.screens.file_dialogs import ClashModal, UploadModal
+from dstui.tui.screens.modals import ConfirmModal
 from dstui.tui.widgets.chrome import TopBar
 from tests.tui.conftest import FIXED_NEW_IDENTIFIER, AppFactory, build_app
 from tests.tui.pilot_helpers import main_screen, run_snippet, settle
@@ -201,7 +202,7 @@ async def test_read_only_removes_changing_actions(make_app: AppFactory) -> None:
         await settle(pilot)
         assert app.screen is screen
         assert session_calls(pool) == []
-        titles = [title for title, _, _ in DstuiCommands(screen)._available()]
+        titles = [title for title, _, _ in MainScreenCommands(screen)._available()]
         assert "Run code ↻" not in titles and "Upload file ↻" not in titles
         assert "Refresh sessions" in titles
 

@@ -73,7 +73,9 @@ async def drive_workflow(
     server: EmulatorServer, workdir: Path, monkeypatch: pytest.MonkeyPatch, tries: int
 ) -> DstuiApp:
     identifier = f"e2e-{uuid.uuid4()}"
-    monkeypatch.setattr("dstui.tui.screens.main.new_identifier", lambda prefix="dstui": identifier)
+    monkeypatch.setattr(
+        "dstui.tui.screens.session_actions.new_identifier", lambda prefix="dstui": identifier
+    )
     source = workdir / "upload-src" / "table.csv"
     source.write_text(PAYLOAD, encoding="utf-8")
     downloaded = workdir / "downloads" / "table.csv"

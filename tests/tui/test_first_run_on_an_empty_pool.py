@@ -36,7 +36,7 @@ def output_text(app: App[Any]) -> str:
 @pytest.fixture
 def fixed_identifier(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(
-        "dstui.tui.screens.run_actions.new_identifier", lambda prefix="dstui": NEW_ID
+        "dstui.tui.screens.run_controller.new_identifier", lambda prefix="dstui": NEW_ID
     )
     return NEW_ID
 

@@ -171,7 +171,7 @@ async def test_keys_in_one_burst_are_handled_in_order_narrow(make_app: AppFactor
         await settle(pilot)
         assert screen.selected == "agent-chat-00001"
         assert screen.code.editor.text == "x"
-        assert screen.drafts.load("etl-nightly-00000") == "y"
+        assert screen.runs.drafts.store.load("etl-nightly-00000") == "y"
 
 
 def parsed_keys(data: str) -> list[tuple[str, str | None]]:

@@ -11,8 +11,9 @@ from textual.command import CommandPalette
 from textual.widgets import Input, Static
 
 from dstui.api.fake_pool import FakePool
-from dstui.tui.commands import DstuiCommands
-from dstui.tui.screens.modals import ClashModal, ConfirmModal, PreviewModal, SaveAsModal
+from dstui.tui.palette import MainScreenCommands
+from dstui.tui.screens.file_dialogs import ClashModal, PreviewModal, SaveAsModal
+from dstui.tui.screens.modals import ConfirmModal
 from dstui.tui.widgets.files_pane import shown_type
 from dstui.tui.widgets.footer import KeysFooter
 from tests.tui.conftest import AppFactory
@@ -110,7 +111,7 @@ async def test_the_palette_shows_each_commands_keys(make_app: AppFactory) -> Non
     app = make_app(keymap={"delete-session": "ctrl+x"})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        helps = {title: text for title, _cb, text in DstuiCommands(app.screen)._available()}
+        helps = {title: text for title, _cb, text in MainScreenCommands(app.screen)._available()}
         assert helps["Refresh sessions"].startswith("r (Sessions) · ")
         assert helps["Delete selected or marked sessions ↻"].startswith("^x (Sessions)")
         assert helps["Zoom focused pane"].startswith("z · ")

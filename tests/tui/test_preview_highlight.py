@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 
 from dstui.api.models import RemoteFile
-from dstui.tui.screens.file_actions import preview_content
+from dstui.tui.screens.files_controller import preview_content
 
 SAMPLES = {
     "Dockerfile": b"FROM python:3.12-slim\nRUN pip install httpx\n",

@@ -17,14 +17,14 @@ from textual.widgets import Static
 
 from dstui.api.errors import DynamicSessionsError
 from dstui.api.fake_pool import FakePool
+from dstui.recording.run_history import RunHistory
+from dstui.tui.actions import binding_scopes
 from dstui.tui.drafts import MAX_DRAFT_CHARS, DraftStore, DraftTooLong
-from dstui.tui.history import RunHistory
 from dstui.tui.keymap_check import check_keymap
 from dstui.tui.message_log import error_entry
-from dstui.tui.screens.file_actions import PREVIEW_MAX_BYTES
-from dstui.tui.screens.main import binding_scopes
-from dstui.tui.screens.modals import PreviewModal
-from dstui.tui.screens.run_actions import RunTicket
+from dstui.tui.screens.file_dialogs import PreviewModal
+from dstui.tui.screens.files_controller import PREVIEW_MAX_BYTES
+from dstui.tui.screens.run_records import RunTicket
 from tests.tui.conftest import AppFactory
 from tests.tui.pilot_helpers import main_screen, settle
 
@@ -97,7 +97,7 @@ async def test_the_end_of_a_file_without_newlines_is_shown(make_app: AppFactory)
         await settle(pilot)
         screen = main_screen(app)
         pool.read_file = one_long_line  # type: ignore[method-assign]
-        body, ok = await screen._read_end("sess", "", "log.txt")
+        body, ok = await screen.file_ops._read_end("sess", "", "log.txt")
         assert ok and "x" * 1000 in str(body)
 
 
@@ -145,9 +145,9 @@ async def test_a_new_guid_for_a_known_session_is_a_reallocation(make_app: AppFac
         assert identifier is not None
         first = await pool.execute(identifier, "1")
         first = replace(first, session_guid="guid-a", timings={})
-        assert not screen._newly_allocated(identifier, first)  # nothing to compare with yet
-        assert not screen._newly_allocated(identifier, first)
-        assert screen._newly_allocated(identifier, replace(first, session_guid="guid-b"))
+        assert not screen.runs._newly_allocated(identifier, first)  # nothing to compare with yet
+        assert not screen.runs._newly_allocated(identifier, first)
+        assert screen.runs._newly_allocated(identifier, replace(first, session_guid="guid-b"))
         row = screen.sessions.session(identifier)
         assert row is not None and row.session.etag != "guid-b"  # the etag stays the list's
 
@@ -157,7 +157,7 @@ async def test_a_run_confirmed_too_late_says_so(make_app: AppFactory) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        screen._run_in_flight = RunTicket(
+        screen.runs.run_in_flight = RunTicket(
             identifier="other-session",
             code="1",
             at="2026-01-15T09:53:00+00:00",
@@ -165,13 +165,13 @@ async def test_a_run_confirmed_too_late_says_so(make_app: AppFactory) -> None:
             asynchronous=False,
             execution_id="",
         )
-        screen.created_by_run.add("asked-session")
-        screen._start_run("asked-session", "1", 60, False)
+        screen.runs.created_by_run.add("asked-session")
+        screen.runs._start_run("asked-session", "1", 60, False)
         await pilot.pause()
         message = list(app._notifications)[-1].message
         assert "Not run in asked-session" in message and "run #4" in message
-        assert "asked-session" not in screen.created_by_run
-        screen._run_in_flight = None
+        assert "asked-session" not in screen.runs.created_by_run
+        screen.runs.run_in_flight = None
 
 
 async def test_a_stale_key_trail_does_not_release_the_next_key(make_app: AppFactory) -> None:

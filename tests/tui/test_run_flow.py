@@ -118,7 +118,7 @@ async def test_opening_files_of_a_deleted_session_asks_first(make_app: AppFactor
         await settle(pilot)
         assert screen.sessions.session(FIRST) is None
         screen.sessions.add_local(FIRST)  # named again, as `o` or `n` would
-        screen._select(FIRST)
+        screen.select(FIRST)
         await pilot.press("4")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)

@@ -62,9 +62,15 @@ async def test_interrupt_is_an_emulator_extension(emulator_client: SessionsClien
     run = asyncio.create_task(
         emulator_client.execute(identifier, "import time\ntime.sleep(30)", RunOptions(timeout=60))
     )
-    await asyncio.sleep(1.5)
-    assert await emulator_client.interrupt_kernel(identifier) is True
-    execution = await asyncio.wait_for(run, 10)
+    # Until the kernel is running the code: an interrupt that arrives before it is lost.
+    deadline = asyncio.get_running_loop().time() + 20
+    while not run.done():
+        assert asyncio.get_running_loop().time() < deadline, "the run was never interrupted"
+        if await emulator_client.interrupt_kernel(identifier):
+            await asyncio.wait({run}, timeout=0.5)
+        else:
+            await asyncio.sleep(0.05)
+    execution = await run
     assert "KeyboardInterrupt" in execution.stderr
 
 
@@ -72,7 +78,9 @@ async def test_stopped_run_is_interrupted_and_fetched_from_the_tui(
     emulator: EmulatorServer, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     identifier = f"tui-stop-{uuid.uuid4()}"
-    monkeypatch.setattr("dstui.tui.screens.main.new_identifier", lambda prefix="dstui": identifier)
+    monkeypatch.setattr(
+        "dstui.tui.screens.session_actions.new_identifier", lambda prefix="dstui": identifier
+    )
     plain = build_app(client_for(emulator))
     app = DstuiApp(plain.pool, replace(plain.settings, emulator=True))
     async with app.run_test(size=SIZE) as pilot:

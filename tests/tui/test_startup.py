@@ -11,19 +11,19 @@ from dstui.api import SessionsClient
 from dstui.api.fake_pool import FakePool
 from dstui.config import Connection
 from dstui.tui import run
-from dstui.tui.options import TuiOptions
+from dstui.tui.launch import LaunchOptions
 from dstui.tui.startup import EMULATOR_LABEL, resolve_pool
 
 
 def test_demo_uses_the_fake_pool() -> None:
-    with resolve_pool(TuiOptions(connection=None, demo=True)) as resolved:
+    with resolve_pool(LaunchOptions(connection=None, demo=True)) as resolved:
         assert isinstance(resolved.pool, FakePool)
         assert "fake data" in resolved.label
 
 
 @pytest.mark.slow
 async def test_no_endpoint_starts_the_embedded_emulator_and_stops_it() -> None:
-    with resolve_pool(TuiOptions(connection=None)) as resolved:
+    with resolve_pool(LaunchOptions(connection=None)) as resolved:
         assert resolved.emulator and resolved.label.startswith(EMULATOR_LABEL)
         client = resolved.pool
         assert isinstance(client, SessionsClient)
@@ -46,7 +46,7 @@ def test_configured_endpoint_builds_a_client() -> None:
         source="flag",
         profile=None,
     )
-    options = TuiOptions(connection=connection)
+    options = LaunchOptions(connection=connection)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DSTUI_TOKEN", "t0ken-value")
         with resolve_pool(options) as resolved:
@@ -67,6 +67,6 @@ def test_startup_failure_is_a_message_not_a_traceback(
         source="flag",
         profile=None,
     )
-    assert run(TuiOptions(connection=connection)) == 2
+    assert run(LaunchOptions(connection=connection)) == 2
     err = capsys.readouterr().err
     assert err.startswith("dstui: ") and "Traceback" not in err

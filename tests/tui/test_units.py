@@ -11,6 +11,7 @@ from dstui.api.errors import DestinationExistsError, PayloadTooLargeError, Sessi
 from dstui.api.fake_pool import DEMO_NOW, FakePool
 from dstui.api.models import ExecutionStatus, RemoteFile
 from dstui.api.protocol import SessionPoolAPI
+from dstui.recording.run_history import MAX_RUNS_PER_SESSION, RunHistory, RunRecord
 from dstui.tui.formatting import (
     counted,
     display_path,
@@ -22,8 +23,7 @@ from dstui.tui.formatting import (
     format_size,
     pool_label,
 )
-from dstui.tui.history import MAX_RUNS_PER_SESSION, RunHistory, RunRecord
-from dstui.tui.screens.file_actions import preview_content
+from dstui.tui.screens.files_controller import preview_content
 from dstui.tui.widgets.chrome import TopBar
 
 

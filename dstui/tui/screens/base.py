@@ -1,31 +1,39 @@
-"""What every part of the main screen shares: the pool, the panes, status and errors, and
-the one request that confirms a session exists.
-
-The screen is assembled from parts (run_actions, file_actions, main) that each subclass this.
+"""The main screen's shared surface: the pool, the panes, status and errors, the selection,
+and the one request that confirms a session exists. The flows live in controllers the screen
+owns (RunController, FilesController, SessionActions, KeyHelp; SessionFacts for what is known
+about sessions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any
 
 from textual import work
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from dstui.api.errors import DynamicSessionsError, SessionNotFoundError
-from dstui.api.models import Session
+from dstui.api.errors import (
+    AuthenticationError,
+    DynamicSessionsError,
+    PermissionDeniedError,
+    SessionNotFoundError,
+)
 from dstui.api.protocol import SessionPoolAPI
+from dstui.recording.run_history import RunHistory
 from dstui.tui.errors import describe_error
 from dstui.tui.message_log import error_entry
+from dstui.tui.pool_type import PoolType
+from dstui.tui.screens.session_facts import SessionFacts
 from dstui.tui.settings import AppSettings
 from dstui.tui.widgets.chrome import StatusBar, TopBar
 from dstui.tui.widgets.code_pane import CodePane
 from dstui.tui.widgets.files_pane import FilesPane
 from dstui.tui.widgets.metadata_pane import MetadataPane
 from dstui.tui.widgets.session_table import SessionsPane
+
+DOCTOR_KEY = "H"
 
 
 class PoolScreen(Screen[None]):
@@ -34,14 +42,15 @@ class PoolScreen(Screen[None]):
         self.pool = pool
         self.settings = settings
         self.selected: str | None = None
+        self.active_pane = 1  # 1 Sessions, 2 Metadata, 3 Code, 4 Files
         self._busy: dict[Worker[Any], str] = {}
         self._error_context = ""
-        self.deleted_at: dict[str, datetime] = {}  # sessions deleted from here, this run
-        self._revival_accepted: set[str] = set()
-        # The x-ms-session-guid each session last answered with: a different one means the
-        # pool put a fresh session behind the identifier.
-        self.session_guids: dict[str, str] = {}
-        self._cooldown: timedelta | None = None
+        self.facts = SessionFacts(self)
+        self.history = RunHistory(settings.data_dir / "history")  # every session's past runs
+        arm_type = settings.pool_resource.container_type if settings.pool_resource else None
+        # A pool picked from ARM has its own type; --container-type is for the pool dstui opened.
+        override = None if settings.pool_key else settings.container_type
+        self.pool_type = PoolType.initial(override, arm_type)
 
     @property
     def sessions(self) -> SessionsPane:
@@ -67,15 +76,33 @@ class PoolScreen(Screen[None]):
 
     def report_error(self, context: str, exc: BaseException) -> None:
         text = f"{context}: {describe_error(exc)}"
+        if isinstance(exc, AuthenticationError | PermissionDeniedError):
+            text += f" ({DOCTOR_KEY} runs the auth doctor: which of the usual causes it is.)"
         self._error_context = context
         # Stamped, so a later success elsewhere does not make an old error look current.
-        self.status.error = f"{self._stamp()} {text}"
-        entry = error_entry(self._stamp(), context, exc)
+        self.status.error = f"{self.stamp()} {text}"
+        entry = error_entry(self.stamp(), context, exc)
         notify_logged = getattr(self.app, "notify_logged", None)
         if notify_logged is not None:
             notify_logged(entry, text)  # kept, with hint and ids, in the message log
         else:
             self.app.notify(text, severity="error", markup=False, timeout=8)
+
+    def learn_pool_type(self, exc: BaseException, what: str) -> bool:
+        """A refusal that tells the pool's type (custom container, Shell): adapt the panes."""
+        if not self.pool_type.learn(exc, what):
+            return False
+        self.pool_type_changed()
+        return True
+
+    def pool_type_changed(self) -> None:
+        """The main screen adapts its panes (its PoolTypeController)."""
+
+    def key_description(self, binding: Binding) -> str:
+        """A key's word in the footer and the help, as this pool has it (ctrl+d says Stop in a
+        custom container)."""
+        action = binding.action.split("(")[0].rpartition(".")[2]
+        return self.pool_type.key_description(action, binding.description)
 
     def messages_key(self) -> str:
         """How the message log is opened, as the footer writes it (follows the keymap)."""
@@ -85,7 +112,7 @@ class PoolScreen(Screen[None]):
         """What an empty pane says after its request failed."""
         return f"{what} failed: see messages ({self.messages_key()})"
 
-    def _select(self, identifier: str | None) -> None:
+    def select(self, identifier: str | None) -> None:
         """Make `identifier` the run and files target; MainScreen also redraws its panes."""
         self.selected = identifier
 
@@ -117,13 +144,13 @@ class PoolScreen(Screen[None]):
             # Backstop: workers handle expected errors themselves; anything else lands here.
             self.report_error(worker.description or "background task", worker.error)
 
-    def _stamp(self) -> str:
+    def stamp(self) -> str:
         return self.settings.clock().astimezone(UTC).strftime("%H:%M:%S")
 
-    def _group_running(self, group: str) -> bool:
+    def group_running(self, group: str) -> bool:
         return any(w.group == group and w.is_running for w in self.workers)
 
-    def _update_header(self) -> None:
+    def update_header(self) -> None:
         """The loaded count in the header, painted in the frame after the table's. Painted
         together, the dirty area would span the header to the table and re-render every pane
         in between (Textual crops a partial update to the union of its regions): ~15 ms more
@@ -132,81 +159,6 @@ class PoolScreen(Screen[None]):
 
     def _paint_header(self) -> None:
         self.query_one(TopBar).loaded = self.sessions.summary_for_header()
-
-    # -- what the pool will do with a request -------------------------------------------
-
-    def revival_warning(self, identifier: str, doing: str) -> str | None:
-        """Why `doing` (e.g. "a run") would bring the identifier back to life as a new, empty
-        session; None when the session is (as far as we know) alive, or new on purpose."""
-        if identifier in self._revival_accepted:
-            return None
-        consequence = f"{doing} creates a new, empty session with the same identifier."
-        deleted = self.deleted_at.get(identifier)
-        if deleted is not None:
-            return f"{identifier} was deleted at {_clock_time(deleted)}; {consequence}"
-        row = self.sessions.session(identifier)
-        if row is None or row.local:
-            return None
-        expires = row.session.expires_at
-        if expires is not None and expires <= self.settings.clock():
-            return f"{identifier} expired at {_clock_time(expires)}; {consequence}"
-        return None
-
-    def confirm_revival(self, identifier: str, doing: str, proceed: Callable[[], object]) -> None:
-        """Run `proceed` now, or after the user agreed to re-create an expired session."""
-        warning = self.revival_warning(identifier, doing)
-        if warning is None:
-            proceed()
-            return
-        from dstui.tui.screens.modals import ConfirmModal
-
-        def answered(ok: bool | None) -> None:
-            if ok:
-                self._revival_accepted.add(identifier)
-                proceed()
-
-        self.app.push_screen(
-            ConfirmModal("Session gone", warning, confirm_label="Create it again"), answered
-        )
-
-    def pool_cooldown(self) -> timedelta | None:
-        """The pool's idle cooldown, learned from the list as expiresAt − lastAccessedAt."""
-        if self._cooldown is None:
-            for row in self.sessions.rows.values():
-                session = row.session
-                if row.local or session.expires_at is None or session.last_accessed_at is None:
-                    continue
-                if session.expires_at > session.last_accessed_at:
-                    self._cooldown = session.expires_at - session.last_accessed_at
-                    break
-        return self._cooldown
-
-    def session_touched(self, identifier: str) -> None:
-        """A request naming the session has just been answered: it was last accessed now and
-        expires a cooldown from now. Shown as estimated until a listing confirms it."""
-        self._revival_accepted.discard(identifier)
-        self.deleted_at.pop(identifier, None)
-        row = self.sessions.session(identifier)
-        cooldown = self.pool_cooldown()
-        if row is None or row.local or cooldown is None:
-            return
-        now = self.settings.clock()
-        session = replace(
-            row.session,
-            last_accessed_at=now,
-            expires_at=now + cooldown,
-        )
-        self.metadata.estimates[identifier] = (now, cooldown)
-        self.sessions.update_session(session)
-        if self.selected == identifier:
-            self.metadata.show_session(session, self.metadata.source)
-
-    def listed(self, sessions: Iterable[Session]) -> None:
-        """A list page arrived: its figures are the pool's own, no longer estimates."""
-        estimates = self.metadata.estimates
-        for session in sessions:
-            estimates.pop(session.identifier, None)
-            self.deleted_at.pop(session.identifier, None)
 
     # -- sessions the user named ----------------------------------------------------------
 
@@ -221,12 +173,16 @@ class PoolScreen(Screen[None]):
         group="session-details", exclusive=True, exit_on_error=False, description="Fetching session"
     )
     async def fetch_session(self, identifier: str) -> None:
-        gone = self.revival_warning(identifier, "a run or opening Files")
+        gone = self.facts.revival_warning(identifier, "a run or opening Files")
         try:
-            session = await self.pool.get_session(identifier)
+            # Custom containers have no data-plane GET /session: the pool's .management one.
+            session = await self.pool.get_session(identifier, management=self.pool_type.is_custom)
         except SessionNotFoundError as exc:
             if gone is not None:  # GET /session only reads: it never re-creates a session
                 self.report_info(f"{gone} (GET /session creates nothing.)")
+                return
+            if self.pool_type.is_custom:  # not an error: the app starts on the first request
+                self.report_info(f"{identifier} has no session yet: R starts one with a request.")
                 return
             self.report_error(f"{identifier} is not on the pool", exc)
             return
@@ -235,12 +191,8 @@ class PoolScreen(Screen[None]):
             return
         self.metadata.estimates.pop(identifier, None)  # the pool's own figures now
         self.sessions.update_session(session)
-        self._update_header()
+        self.update_header()
         if self.selected == identifier:
             self.metadata.show_session(
-                session, f"GET /session at {self._stamp()} (this request reset its cooldown)"
+                session, f"GET /session at {self.stamp()} (this request reset its cooldown)"
             )
-
-
-def _clock_time(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%H:%M:%S UTC")

@@ -9,113 +9,49 @@ Rules kept here (operators' safety):
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
+from textual.command import Provider
 from textual.containers import Grid
 from textual.events import DescendantFocus, Key, Resize
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
-from dstui.api.errors import DynamicSessionsError, EndlessPagingError, NotFoundError
+from dstui.api.errors import DynamicSessionsError, EndlessPagingError
 from dstui.api.models import PoolMetadata, SessionPage
 from dstui.api.paging import PageGuard
 from dstui.api.protocol import SessionPoolAPI
-from dstui.api.validation import new_identifier
-from dstui.tui.formatting import counted
-from dstui.tui.keymap_check import EVERYWHERE
-from dstui.tui.screens.file_actions import FileActions
-from dstui.tui.screens.modals import (
-    ConfirmModal,
-    IdentifierModal,
-    MessagesModal,
-    TextModal,
-    help_content,
+from dstui.tui.actions import (
+    ACTIONS,
+    GLOBAL,
+    bindings_for,
 )
-from dstui.tui.screens.run_actions import RunActions
+from dstui.tui.gc_policy import keep_out_of_full_collections
+from dstui.tui.palette import MainScreenCommands, shown_key
+from dstui.tui.screens.base import PoolScreen
+from dstui.tui.screens.container_actions import PoolTypeController
+from dstui.tui.screens.debug_actions import DebugViews
+from dstui.tui.screens.files_controller import FilesController
+from dstui.tui.screens.files_watch import FilesWatcher
+from dstui.tui.screens.key_help import KeyHelp
+from dstui.tui.screens.modals import (
+    MessagesModal,
+)
+from dstui.tui.screens.pool_actions import PoolController, show_no_session_list
+from dstui.tui.screens.run_controller import RunController
+from dstui.tui.screens.session_actions import SessionActions
 from dstui.tui.settings import AppSettings
 from dstui.tui.widgets.chrome import PaneBar, StatusBar, TopBar
-from dstui.tui.widgets.code_pane import EDITOR_KEYS, CodePane
-from dstui.tui.widgets.files_pane import FilesPane, FilesTable
+from dstui.tui.widgets.code_pane import CodePane
+from dstui.tui.widgets.files_pane import FilesPane
 from dstui.tui.widgets.footer import KeysFooter
 from dstui.tui.widgets.metadata_pane import MetadataPane
 from dstui.tui.widgets.session_table import SessionsPane, SessionTable
 
-
-def binding_scopes() -> dict[str, list[BindingType]]:
-    """Every remappable binding by where it is reachable (EVERYWHERE: any pane)."""
-    return {
-        EVERYWHERE: list(MainScreen.BINDINGS),
-        "Sessions": list(SessionTable.BINDINGS),
-        "Metadata": list(MetadataPane.BINDINGS),
-        "Files": list(FilesTable.BINDINGS),
-    }
-
-
-NAMED_IN_CONFIRM = 5  # a bulk delete names this many sessions, then "and N more"
-
-
-def name_some(identifiers: list[str], shown: int = NAMED_IN_CONFIRM) -> str:
-    """`a, b, c, d, e and 3 more`: what a bulk action applies to, named."""
-    named = ", ".join(identifiers[:shown])
-    rest = len(identifiers) - shown
-    return f"{named} and {rest} more" if rest > 0 else named
-
-
-# Actions that send a request naming a session (each resets that session's cooldown).
-TOUCHING_ACTIONS = frozenset(
-    {
-        "run_code",
-        "fetch_session",
-        "open_session",
-        "refresh_files",
-        "open_entry",
-        "parent_directory",
-        "upload_file",
-        "download_file",
-        "download_file_as",
-        "delete_file",
-        "preview_file",
-        "open_files",
-        "delete_sessions",
-        "interrupt_kernel",
-        "fetch_stopped_run",
-    }
-)
-# Actions that change something; `--read-only` removes them from keys, footer and palette.
-MUTATING_ACTIONS = frozenset(
-    {
-        "run_code",
-        "cancel_run",
-        "toggle_async",
-        "recall_history",
-        "new_session",
-        "upload_file",
-        "delete_file",
-        "delete_sessions",
-        "interrupt_kernel",
-    }
-)
-# What a key of a --read-only session says instead of silently doing nothing.
-READ_ONLY_REASONS = {
-    "run_code": "runs disabled",
-    "cancel_run": "runs disabled",
-    "toggle_async": "runs disabled",
-    "recall_history": "runs disabled",
-    "interrupt_kernel": "runs disabled",
-    "new_session": "new sessions disabled",
-    "upload_file": "upload disabled",
-    "delete_file": "file delete disabled",
-    "delete_sessions": "session delete disabled",
-}
-INTERRUPT_EMBEDDED_ONLY = (
-    "interrupt: only with the embedded emulator (dstui with no endpoint); "
-    "the service has no interrupt call"
-)
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
 # Status-bar error contexts that a successful listing clears.
@@ -133,52 +69,25 @@ def session_page_guard() -> PageGuard:
     return PageGuard("list sessions", timed=False, hint=_ENDLESS_PAGES_HINT)
 
 
-class MainScreen(RunActions, FileActions):
+class MainScreen(PoolScreen):
     # Zoomed, the status bar and the keys stay: work in flight, errors, and how to leave.
     ALLOW_IN_MAXIMIZED_VIEW = "#status-bar, #footer"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Priority: these work in the editor too, whose own f6 would select a line.
-        Binding("ctrl+r", "run_code", "Run↻", id="run-code", priority=True),
-        Binding("f5", "run_code", "Run↻", show=False, id="run-code-alt", priority=True),
-        Binding("f4", "cancel_run", "Stop waiting", show=False, id="cancel-run", priority=True),
-        Binding("f6", "toggle_async", "Async mode", show=False, id="toggle-async", priority=True),
-        Binding("f3", "recall_history", "Run history", show=False, id="run-history", priority=True),
-        Binding(
-            "f12",
-            "interrupt_kernel",
-            "Interrupt↻",
-            show=False,
-            id="interrupt-kernel",
-            priority=True,
-        ),
-        Binding(
-            "f2",
-            "fetch_stopped_run",
-            "Fetch stopped run↻",
-            show=False,
-            id="fetch-stopped-run",
-            priority=True,
-        ),
-        Binding("n", "new_session", "New", id="new-session"),
-        Binding("o", "open_session", "Open↻", id="open-session"),
-        Binding("z", "toggle_maximize", "Zoom", id="maximize-pane"),
-        Binding("e", "messages", "Messages", id="messages"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "app.quit", "Quit", id="quit"),
-        Binding("1", "focus_pane(1)", "Sessions", show=False, id="focus-sessions"),
-        Binding("2", "focus_pane(2)", "Metadata", show=False, id="focus-metadata"),
-        Binding("3", "focus_pane(3)", "Code", show=False, id="focus-code"),
-        Binding("4", "focus_pane(4)", "Files", show=False, id="focus-files"),
-        Binding("tab", "next_pane(1)", "Next", show=False, id="focus-next"),
-        Binding("shift+tab", "next_pane(-1)", "Previous", show=False, id="focus-previous"),
-        Binding("colon", "app.command_palette", "Commands", show=False, id="command-palette"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(GLOBAL)
+    # Here, not on the app: under a modal the palette offers none of these.
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {MainScreenCommands}
 
     def __init__(self, pool: SessionPoolAPI, settings: AppSettings) -> None:
         super().__init__(pool, settings)
+        self.runs = RunController(self)
+        self.file_ops = FilesController(self)
+        self.pool_ops = PoolController(self)
+        self.pool_kind = PoolTypeController(self)
+        self.session_ops = SessionActions(self, stop_instead=self.pool_kind.confirm_stop)
+        self.key_help = KeyHelp(self)
+        self.debug_views = DebugViews(self)
+        self.files_watch = FilesWatcher(self, settings.watch_interval_s)
         self.next_link: str | None = None
         self._pages = session_page_guard()
-        self.active_pane = 1
         self._identity_asked = False
 
     # -- layout -----------------------------------------------------------------------------
@@ -211,6 +120,7 @@ class MainScreen(RunActions, FileActions):
         self._set_active_pane(1)
         self.status.messages_key = self._key_for("messages") or "e"
         self.sessions.table.focus()
+        self.pool_type_changed()  # Shell: a command line; CustomContainer: no list, no runs
         self.load_sessions()
 
     def on_resize(self, event: Resize) -> None:
@@ -231,6 +141,7 @@ class MainScreen(RunActions, FileActions):
 
     @on(DescendantFocus)
     def _focus_moved(self, event: DescendantFocus) -> None:
+        self.files_watch.focus_moved(event.widget)
         if event.widget is not self.focused:
             return  # overtaken by a later focus change (`esc 1` in one burst)
         number = self._pane_number(event.widget)
@@ -244,12 +155,10 @@ class MainScreen(RunActions, FileActions):
     def _files_opened(self) -> None:
         """Opening the Files pane lists the selected session's files (an explicit request)."""
         if self.selected is not None and self.files.identifier != self.selected:
-            self.list_files(self.selected, "")
+            self.file_ops.list_files(self.selected, "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "interrupt_kernel" and not self.settings.emulator:
-            return False  # an emulator-only extension: the service has no such call
-        return not (self.settings.read_only and action in MUTATING_ACTIONS)
+        return self.key_help.inactive_reason(action) is None
 
     # -- the 1 s tick (driven by the app's single timer) --------------------------------------
 
@@ -261,7 +170,7 @@ class MainScreen(RunActions, FileActions):
         """Paused while a modal is open, a filter is typed or a refresh is already running."""
         if self.app.screen is not self or self.sessions.filter_text:
             return
-        if isinstance(self.focused, Input) or self._group_running("sessions-refresh"):
+        if isinstance(self.focused, Input) or self.group_running("sessions-refresh"):
             return
         self.load_sessions(refresh=True)
 
@@ -278,6 +187,9 @@ class MainScreen(RunActions, FileActions):
         wanted = max(len(pane.loaded_order), 1) if refresh else 1
         self.workers.cancel_group(self, "sessions-page")
         pane.loading = False
+        if not self.pool_ops.lists_sessions():
+            show_no_session_list(pane)
+            return
         pages = session_page_guard()
         try:
             page = await self.pool.list_sessions_page()
@@ -290,6 +202,8 @@ class MainScreen(RunActions, FileActions):
                 sessions.extend(page.sessions)
                 next_link = page.next_link
         except DynamicSessionsError as exc:
+            if self.learn_pool_type(exc, "the session list"):
+                return  # a custom container's refusal: the pane says so, no error
             self.report_error(LISTING_FAILED, exc)
             pane.show_failure(self.failed_note("listing"))
             self.call_after_refresh(self.code.enable_highlighting)
@@ -297,23 +211,26 @@ class MainScreen(RunActions, FileActions):
         pane.show_failure("")
         self.next_link = next_link
         self._pages = pages
-        self.listed(sessions)  # the pool's own figures replace estimated expiries
+        self.facts.listed(sessions)  # the pool's own figures replace estimated expiries
         if refresh:
             pane.replace_all(sessions, next_link is not None)
             self._show_metadata(self.selected)  # the same session, as the new list has it
         else:
             pane.reset()
             pane.append_page(sessions, next_link is not None)
+            keep_out_of_full_collections()
         # The list is painted first; the editor's syntax highlighting (~45 ms) right after.
         self.call_after_refresh(self.code.enable_highlighting)
-        self.status.refreshed = self._stamp()
+        self.status.refreshed = self.stamp()
         self.clear_error(LISTING_FAILED, MORE_FAILED)
-        self._update_header()
+        self.update_header()
         if not self._identity_asked:
             self._identity_asked = True
             self.show_identity()
         if not refresh and pane.table.row_count:
-            self._select(pane.highlighted_identifier())
+            self.select(pane.highlighted_identifier())
+        if not refresh:
+            self.pool_ops.first_page_listed()  # a session picked in the across-pools view
 
     @work(group="identity", exit_on_error=False, description="Reading the signed-in identity")
     async def show_identity(self) -> None:
@@ -332,9 +249,9 @@ class MainScreen(RunActions, FileActions):
         self.action_load_more()
 
     def action_load_more(self) -> None:
-        if self.next_link is None or self._group_running("sessions-page"):
+        if self.next_link is None or self.group_running("sessions-page"):
             return
-        if self._group_running("sessions-refresh"):
+        if self.group_running("sessions-refresh"):
             return
         self.load_next_page(self.next_link)
 
@@ -352,7 +269,8 @@ class MainScreen(RunActions, FileActions):
             pane.loading = False
         self.next_link = None if self._paging_must_stop(page) else page.next_link
         pane.append_page(page.sessions, self.next_link is not None)
-        self._update_header()
+        keep_out_of_full_collections()
+        self.update_header()
 
     def _paging_must_stop(self, page: SessionPage) -> bool:
         """True, and reported, once the server keeps sending new pages past every bound."""
@@ -365,20 +283,20 @@ class MainScreen(RunActions, FileActions):
 
     @on(SessionsPane.Highlighted)
     def _highlighted(self, event: SessionsPane.Highlighted) -> None:
-        self._select(event.identifier)
+        self.select(event.identifier)
 
-    def _select(self, identifier: str | None) -> None:
+    def select(self, identifier: str | None) -> None:
         """Show what the list already told us; sends nothing."""
         if identifier == self.selected:
             return
         self.selected = identifier
         self._show_metadata(identifier)
-        self.session_selected(identifier)
+        self.runs.session_selected(identifier)
         if self.files.identifier != identifier:
             self.files.show_placeholder(identifier)
             self.files.identifier = None
             if self.active_pane == 4 and identifier is not None and self._pane_visible(4):
-                self.list_files(identifier, "")
+                self.file_ops.list_files(identifier, "")
 
     def _show_metadata(self, identifier: str | None) -> None:
         """What the list (or the user's naming it) told us about the session; sends nothing."""
@@ -387,6 +305,8 @@ class MainScreen(RunActions, FileActions):
             self.metadata.show_session(None, "")
         elif row.local:
             creates = "" if self.settings.read_only else " (run code or open Files)"
+            if self.pool_type.is_custom:
+                creates = " (R sends a request to its app)"
             self.metadata.show_session(
                 row.session, f"not on the pool yet — created by its first request{creates}"
             )
@@ -460,49 +380,36 @@ class MainScreen(RunActions, FileActions):
         self.report_info(f"Copied {identifier}")
 
     def action_new_session(self) -> None:
-        def created(identifier: str | None) -> None:
-            if identifier is None:
-                return
-            self.sessions.add_local(identifier)
-            self._select(identifier)
-            self.report_info(
-                f"{identifier} will be created by its first request (run code or open Files)."
-            )
-
-        self.app.push_screen(
-            IdentifierModal(
-                "New session",
-                value=new_identifier(),
-                help_text=(
-                    "A session is created by the first request that names it. Edit the "
-                    "identifier if you like; enter accepts."
-                ),
-            ),
-            created,
-        )
+        self.session_ops.new_session()
 
     def action_open_session(self) -> None:
-        def opened(identifier: str | None) -> None:
-            if identifier is None:
-                return
-            if not self.sessions.move_to(identifier):
-                self.sessions.add_local(identifier)
-            self._select(identifier)
-            self.fetch_session(identifier)
-
-        self.app.push_screen(
-            IdentifierModal(
-                "Open session",
-                help_text="Any identifier; dstui asks the pool about it (GET /session ↻).",
-            ),
-            opened,
-        )
+        self.session_ops.open_session()
 
     def action_fetch_session(self) -> None:
         if self.selected is not None:
             self.fetch_session(self.selected)
 
+    def pool_type_changed(self) -> None:
+        self.pool_kind.adapt()
+
+    def action_toggle_argv(self) -> None:
+        self.pool_kind.toggle_argv()
+
+    def action_container_request(self) -> None:
+        self.pool_kind.container_request()
+
+    def action_doctor(self) -> None:
+        self.pool_kind.doctor()
+
+    def action_pool_picker(self) -> None:
+        self.pool_ops.open_picker()
+
+    def action_across_pools(self) -> None:
+        self.pool_ops.open_across()
+
     def action_pool_metadata(self) -> None:
+        self.pool_kind.show_pool_type()
+        self.pool_ops.show_properties()
         self.load_pool_metadata()
 
     @work(
@@ -529,54 +436,84 @@ class MainScreen(RunActions, FileActions):
         scroll.scroll_to_widget(self.query_one("#pool-summary"), animate=False, top=True)
 
     def action_delete_sessions(self) -> None:
-        pane = self.sessions
-        # In list order, so the named ones are the ones the user sees first.
-        marked = [i for i in (*pane.local_order, *pane.loaded_order) if i in pane.marks]
-        targets = marked or ([self.selected] if self.selected else [])
-        if not targets:
-            return
-        if marked:
-            hidden = sum(1 for i in marked if not pane.matches_filter(i))
-            extra = f" ({hidden} hidden by the filter)" if hidden else ""
-            modal = ConfirmModal(
-                "Delete marked sessions",
-                f"Delete {counted(len(marked), 'marked session')}{extra}: "
-                f"{name_some(marked)}? Their files are lost.",
-                typed=str(len(marked)),
-                typed_meaning="the number of marked sessions",
-            )
-        else:
-            modal = ConfirmModal(
-                "Delete session",
-                f"Delete {targets[0]}? Its files are lost; the identifier can be reused.",
-            )
+        self.session_ops.delete_sessions()
 
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self.delete_sessions(targets)
+    # -- the Code pane's and the Files pane's actions: their controllers hold the flows ------
 
-        self.app.push_screen(modal, confirmed)
+    @on(TextArea.Changed, "#editor")
+    def _draft_edited(self) -> None:
+        self.runs.drafts.edited()
 
-    @work(group="delete-sessions", exit_on_error=False, description="Deleting sessions")
-    async def delete_sessions(self, identifiers: list[str]) -> None:
-        deleted: list[str] = []
-        for identifier in identifiers:
-            try:
-                await self.pool.delete_session(identifier)
-            except NotFoundError:
-                pass  # already expired or deleted: the outcome the user asked for
-            except DynamicSessionsError as exc:
-                self.report_error(f"Deleting {identifier} failed", exc)
-                continue
-            deleted.append(identifier)
-            self.deleted_at[identifier] = self.settings.clock()
-        if deleted:
-            self.sessions.remove_sessions(deleted)
-            self._update_header()
-            word = "session" if len(deleted) == 1 else "sessions"
-            self.report_info(f"Deleted {len(deleted)} {word}")
-            self.selected = None
-            self._select(self.sessions.highlighted_identifier())
+    def on_unmount(self) -> None:
+        self.runs.drafts.keep()
+
+    def confirm_quit(self) -> None:
+        self.runs.confirm_quit()
+
+    def action_run_code(self) -> None:
+        self.runs.run_code()
+
+    def action_cancel_run(self) -> None:
+        self.runs.stopped.cancel_run()
+
+    def action_interrupt_kernel(self) -> None:
+        self.runs.stopped.interrupt_kernel()
+
+    def action_fetch_stopped_run(self) -> None:
+        self.runs.stopped.fetch_stopped_run()
+
+    def action_toggle_async(self) -> None:
+        self.runs.toggle_async()
+
+    def action_recall_history(self) -> None:
+        self.runs.recall_history()
+
+    def action_copy_output(self) -> None:
+        self.runs.copy_output()
+
+    def action_refresh_files(self) -> None:
+        self.file_ops.refresh_files()
+
+    def action_open_entry(self) -> None:
+        self.file_ops.open_entry()
+
+    def action_parent_directory(self) -> None:
+        self.file_ops.parent_directory()
+
+    def action_upload_file(self) -> None:
+        self.file_ops.upload_file()
+
+    def action_download_file(self) -> None:
+        self.file_ops.download_file()
+
+    def action_download_file_as(self) -> None:
+        self.file_ops.download_file_as()
+
+    def action_delete_file(self) -> None:
+        self.file_ops.delete_file()
+
+    def action_preview_file(self) -> None:
+        self.file_ops.preview_file()
+
+    def action_copy_file_path(self) -> None:
+        self.file_ops.copy_file_path()
+
+    def action_watch_files(self) -> None:
+        self.files_watch.toggle()
+
+    # -- live debugging: each opens its own view --------------------------------------------
+
+    def action_traffic(self) -> None:
+        self.debug_views.open_traffic()
+
+    def action_timeline(self) -> None:
+        self.debug_views.open_timeline()
+
+    def action_variables(self) -> None:
+        self.debug_views.open_variables()
+
+    def action_export_session(self) -> None:
+        self.debug_views.export_session()
 
     # -- panes, help ------------------------------------------------------------------------
 
@@ -623,74 +560,17 @@ class MainScreen(RunActions, FileActions):
             self.query_one(KeysFooter).refresh()
 
     def _key_for(self, binding_id: str) -> str | None:
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.id == binding_id:
-                return self._display(binding)
+        for action in ACTIONS:
+            if action.id == binding_id:
+                return shown_key(self.app, action.binding(GLOBAL))
         return None
-
-    def _display(self, binding: Binding) -> str:
-        """The binding's first key as the footer writes it, after the keymap."""
-        keys = self.app._keymap.get(binding.id or "", binding.key)
-        return self.app.get_key_display(replace(binding, key=keys.split(",")[0].strip()))
-
-    def action_keys(self) -> dict[str, str]:
-        """Action → its keys (`ctrl+d (Sessions) / ctrl+d (Files)`), for the palette."""
-        found: dict[str, list[str]] = {}
-        for scope, group in binding_scopes().items():
-            for binding in group:
-                if not isinstance(binding, Binding) or not binding.description:
-                    continue
-                action = binding.action.removeprefix("screen.").removeprefix("app.")
-                where = "" if scope == EVERYWHERE else f" ({scope})"
-                label = f"{self._display(binding)}{where}"
-                if label not in found.setdefault(action, []):
-                    found[action].append(label)
-        return {action: " / ".join(labels) for action, labels in found.items()}
 
     def action_messages(self) -> None:
         log = getattr(self.app, "messages", None)
         self.app.push_screen(MessagesModal(list(log) if log is not None else []))
 
     def on_key(self, event: Key) -> None:
-        """A key whose action is off here (--read-only, emulator only) says so, instead of
-        doing nothing."""
-        if event.key in self.active_bindings:
-            return
-        for _node, bindings in self._binding_chain:
-            for binding in bindings.key_to_bindings.get(event.key, []):
-                action = binding.action.split("(")[0].removeprefix("screen.")
-                reason = self._inactive_reason(action)
-                if reason is not None:
-                    event.stop()
-                    self.app.notify(reason, severity="warning", markup=False)
-                    return
-
-    def _inactive_reason(self, action: str) -> str | None:
-        if self.settings.read_only and action in READ_ONLY_REASONS:
-            return f"read-only: {READ_ONLY_REASONS[action]}"
-        if action == "interrupt_kernel" and not self.settings.emulator:
-            return INTERRUPT_EMBEDDED_ONLY
-        return None
+        self.key_help.explain_inactive(event)
 
     def action_help(self) -> None:
-        pane_rows: list[tuple[str, str, bool]] = []
-        global_rows: list[tuple[str, str, bool]] = []
-        for active in self.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.system or binding.id is None:
-                continue  # only dstui's own (remappable) keys, not every widget default
-            action = binding.action.split("(")[0].removeprefix("screen.").removeprefix("app.")
-            label = binding.description.removesuffix("↻")
-            row = (self.app.get_key_display(binding), label, action in TOUCHING_ACTIONS)
-            if isinstance(active.node, Screen) or active.node is self.app:
-                global_rows.append(row)
-            else:
-                pane_rows.append(row)
-        global_rows.append(("ctrl+q", "Quit (anywhere)", False))
-        global_rows.append(("ctrl+p", "Command palette (every action)", False))
-        name = ("Sessions", "Metadata", "Code", "Files")[self.active_pane - 1]
-        sections = [(f"{name} pane", pane_rows), ("Everywhere", global_rows)]
-        if self.active_pane == 3:
-            sections.insert(1, ("Editor", [(key, text, False) for key, text in EDITOR_KEYS]))
-        body = help_content(sections)
-        self.app.push_screen(TextModal("Keys", body, dialog_id="help-dialog"))
+        self.key_help.show_help(self.active_pane)

@@ -19,6 +19,7 @@ class TopBar(Static):
 
     loaded: reactive[str] = reactive("")
     identity: reactive[str | None] = reactive(None)
+    pool_type: reactive[str] = reactive("")  # Shell, CustomContainer; "" for Python or unknown
 
     def __init__(
         self, pool_label: str, api_version: str, identity: str | None, *, emulator: bool
@@ -36,6 +37,8 @@ class TopBar(Static):
         version = [Content(f"api {self.api_version}")]
         pool_style = "bold $warning" if self.emulator else "bold $accent"
         label = Content.styled(self.pool_label, pool_style)
+        if self.pool_type:
+            label = Content.assemble(label, (f" · {self.pool_type}", "bold $secondary"))
         width = self.content_size.width
         # Too narrow for all of it: the api-version goes first, then the identity; only then
         # is the pool's name shortened, and the sessions count always stays whole.

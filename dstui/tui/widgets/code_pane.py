@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Click, Key
@@ -17,9 +20,12 @@ from dstui.api.constants import (
 )
 from dstui.api.display import escape_controls
 from dstui.api.validation import timeout_problem
+from dstui.tui.actions import CODE, bindings_for
 
 # Shown dimmed while the buffer is empty; never part of the buffer, so typing starts afresh.
 PLACEHOLDER = 'print("hello")   # type Python; ctrl+r runs it'
+SHELL_PLACEHOLDER = "ls -la /mnt/data   # a bash command line (shellCommand); ctrl+r runs it"
+CUSTOM_PLACEHOLDER = "no code runs in a CustomContainer pool; R sends a request to its app"
 # Lines after which the next one leaves the block.
 _DEDENT_AFTER = ("return", "pass", "break", "continue", "raise")
 # Every key the editor understands, for the help (ctrl+a keeps its shell meaning, as ctrl+e).
@@ -107,6 +113,28 @@ class AsyncToggle(Static):
         self.value = not self.value
 
 
+class ArgvToggle(Static):
+    """`[x] argv` — a Shell pool's buffer split like a shell and run without one (ctrl+t)."""
+
+    DEFAULT_CSS = "ArgvToggle { width: auto; padding: 0 1; display: none; }"
+    value: reactive[bool] = reactive(False)
+
+    def render(self) -> Content:
+        box = "[x]" if self.value else "[ ]"
+        return Content.assemble(
+            (box, "bold $accent" if self.value else "$text-muted"), " argv (ctrl+t)"
+        )
+
+    def on_click(self, event: Click) -> None:
+        self.value = not self.value
+
+
+class OutputScroll(VerticalScroll, can_focus=True):
+    """The run's output under the editor; its keys (`y` copies) work while it has the focus."""
+
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(CODE)
+
+
 class CodePane(Vertical):
     ALLOW_MAXIMIZE = True
 
@@ -126,12 +154,13 @@ class CodePane(Vertical):
             )
             yield Static("s", id="timeout-unit")
             yield AsyncToggle(id="async-mode")
+            yield ArgvToggle(id="argv-mode")
         # The language is set once the session list is on screen (enable_highlighting):
         # building the tree-sitter query takes ~50 ms on the event loop.
         yield PythonEditor.code_editor(
             "", theme="css", id="editor", placeholder=Content.styled(PLACEHOLDER, "italic")
         )
-        with VerticalScroll(id="output-scroll", can_focus=True):
+        with OutputScroll(id="output-scroll"):
             yield Static(
                 Content.styled("ctrl+r / f5 runs the buffer (or the selection)", "$text-muted"),
                 id="output",
@@ -140,13 +169,28 @@ class CodePane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="code-pane", classes="pane")
         self._target = Content()
+        self.shell = False  # a Shell pool: the buffer is a bash command line
 
     def on_mount(self) -> None:
         self.border_title = "3 Code"
 
     def enable_highlighting(self) -> None:
-        if self.editor.language != "python":
-            self.editor.language = "python"
+        language = "bash" if self.shell else "python"
+        if self.editor.language != language:
+            self.editor.language = language
+
+    def set_shell_mode(self, shell: bool, *, custom: bool = False) -> None:
+        """A Shell pool's command line instead of a Python editor (same keys, drafts, history);
+        `custom`: a custom-container pool, where nothing runs (the placeholder says so)."""
+        text = CUSTOM_PLACEHOLDER if custom else SHELL_PLACEHOLDER if shell else PLACEHOLDER
+        self.editor.placeholder = Content.styled(text, "italic")
+        if shell == self.shell:
+            return
+        self.shell = shell
+        self.border_title = "3 Shell" if shell else "3 Code"
+        self.query_one(ArgvToggle).display = shell and not self.editor.read_only
+        if self.editor.language is not None:
+            self.enable_highlighting()
 
     @property
     def editor(self) -> TextArea:
@@ -154,6 +198,14 @@ class CodePane(Vertical):
 
     def focus_primary(self) -> None:
         self.editor.focus()
+
+    def load_code(self, code: str) -> None:
+        """Replace the buffer as one edit, so ctrl+z brings the draft back."""
+        editor = self.editor
+        editor.history.checkpoint()
+        editor.replace(code, (0, 0), editor.document.end)
+        editor.history.checkpoint()
+        editor.move_cursor((0, 0))
 
     def code_to_run(self) -> str:
         editor = self.editor
@@ -171,6 +223,15 @@ class CodePane(Vertical):
     @property
     def asynchronous(self) -> bool:
         return self.query_one(AsyncToggle).value
+
+    @property
+    def argv(self) -> bool:
+        """Shell pools: run the buffer as an argv (execCommandAndArgs), not through bash."""
+        return self.shell and self.query_one(ArgvToggle).value
+
+    def toggle_argv(self) -> None:
+        toggle = self.query_one(ArgvToggle)
+        toggle.value = not toggle.value
 
     def toggle_async(self) -> None:
         toggle = self.query_one(AsyncToggle)

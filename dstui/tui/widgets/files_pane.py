@@ -19,6 +19,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from dstui.api.constants import MOUNT_ROOT
 from dstui.api.display import escape_controls
 from dstui.api.models import RemoteFile
+from dstui.tui.actions import FILES, bindings_for
 from dstui.tui.formatting import counted, format_size, short_time
 
 PARENT_KEY = ".."
@@ -41,14 +42,7 @@ class FilesTable(DataTable[str | Text]):
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g,home", "first_row", "First", show=False),
         Binding("G,end", "last_row", "Last", show=False),
-        Binding("enter", "screen.open_entry", "Open dir", show=False, id="open-entry"),
-        Binding("backspace", "screen.parent_directory", "Up", id="parent-directory"),
-        Binding("u", "screen.upload_file", "Upload↻", id="upload-file"),
-        Binding("d", "screen.download_file", "Download↻", id="download-file"),
-        Binding("D", "screen.download_file_as", "Save as↻", show=False, id="download-file-as"),
-        Binding("ctrl+d", "screen.delete_file", "Delete↻", id="delete-file"),
-        Binding("p", "screen.preview_file", "Preview↻", id="preview-file"),
-        Binding("r", "screen.refresh_files", "List↻", id="refresh-files"),
+        *bindings_for(FILES),
     ]
 
     def action_first_row(self) -> None:
@@ -215,6 +209,11 @@ class FilesPane(Vertical):
     def highlighted_entry(self) -> RemoteFile | None:
         name = self.highlighted_name()
         return None if name is None else self.entries.get(name)
+
+    def highlighted_path(self) -> str | None:
+        """The full path of the entry under the cursor (`/mnt/data/dir/name`); None on `..`."""
+        entry = self.highlighted_entry()
+        return None if entry is None else f"{self.remote_dir()}/{entry.name}"
 
     def show_progress(self, label: str, done: int, total: int | None) -> None:
         bar = self.query_one("#transfer-progress", Static)

@@ -67,9 +67,11 @@ class KeysFooter(Widget, can_focus=False):
             # Typing goes to the field; say how to get the pane keys back.
             shown.append(_Key("escape", "esc", LEAVE_INPUT, True, kept=True))
         zoomed = self.screen.maximized is not None
+        # The pool's word for a key (ctrl+d says Stop in a custom container): the screen's.
+        describe = getattr(self.screen, "key_description", None)
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            description = binding.description
+            description = describe(binding) if describe is not None else binding.description
             if zoomed and binding.id == ZOOM_ID:
                 description = ZOOMED_DESCRIPTION  # the header and pane bar are hidden now
             entry = _Key(

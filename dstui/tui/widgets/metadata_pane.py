@@ -8,13 +8,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
 from dstui.api.display import escape_controls
 from dstui.api.models import PoolMetadata, Session
+from dstui.tui.actions import METADATA, bindings_for
 from dstui.tui.formatting import (
     Clock,
     counted,
@@ -29,10 +30,7 @@ ESTIMATED = "estimated"
 
 class MetadataPane(Vertical):
     ALLOW_MAXIMIZE = True
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "screen.pool_metadata", "Pool metadata", id="pool-metadata"),
-        Binding("i", "screen.fetch_session", "Fetch↻", id="fetch-session"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(METADATA)
 
     def __init__(self, clock: Clock) -> None:
         super().__init__(id="metadata-pane", classes="pane")

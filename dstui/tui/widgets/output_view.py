@@ -5,14 +5,15 @@ Everything that came from the server is inserted as plain text, never parsed as 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.content import Content
 from textual.highlight import highlight
 
+from dstui.recording.run_history import RunRecord
 from dstui.tui.formatting import counted, format_elapsed_ms
-from dstui.tui.history import RunRecord
 from dstui.tui.image_cells import image_cells
 
 _STATUS_STYLE = {
@@ -36,6 +37,14 @@ _TIMING_LABELS = {
     "x-ms-allocation-retries": "alloc-retries",
     "x-ms-new-allocation": "new-alloc",
 }
+
+
+def timing_summary(timings: Mapping[str, str]) -> str:
+    """`overall 12 · prep 3 · x-other 1`: the timing headers by their short labels."""
+    return " · ".join(
+        f"{_TIMING_LABELS.get(name, name.removeprefix('x-ms-'))} {value}"
+        for name, value in timings.items()
+    )
 
 
 def _heading(text: str) -> Content:
@@ -95,6 +104,10 @@ def render_run(
     """The whole run; an image result is also drawn inline within image_box (columns, rows)."""
     icon, style = _STATUS_STYLE.get(record.status, ("?", "bold"))
     label = "Stopped waiting" if record.status == "Canceled" else record.status
+    if record.exit_code is not None:  # a Shell pool: the exit code is the status
+        failed = record.exit_code != 0
+        icon, style = ("✘", "bold $error") if failed else ("✔", "bold $success")
+        label = f"exit {record.exit_code}"
     title = Content.assemble(Content.styled(f"{icon} {label} ", style), _where(record))
     head: list[Content] = [Content(f"pool {record.pool}")] if record.pool else []
     if record.duration_ms is not None:
@@ -110,10 +123,7 @@ def render_run(
         lines.append(Content(" · ").join(head))
     lines.extend(Content.styled(note, "$text-warning") for note in record.notes)
     if record.timings:
-        timing = " · ".join(
-            f"{_TIMING_LABELS.get(name, name.removeprefix('x-ms-'))} {value}"
-            for name, value in record.timings.items()
-        )
+        timing = timing_summary(record.timings)
         lines.append(Content.styled(f"server timings (ms): {timing}", "$text-muted"))
     if record.error:
         lines.append(Content.styled(record.error, "$text-error"))

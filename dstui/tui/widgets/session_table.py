@@ -6,7 +6,6 @@ request naming a session resets its cooldown and keeps it, and its bill, alive).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -24,6 +23,7 @@ from textual.widgets import Input, Static
 
 from dstui.api.display import escape_controls
 from dstui.api.models import Session
+from dstui.tui.actions import SESSIONS, bindings_for
 from dstui.tui.formatting import Clock, counted, format_countdown, format_idle, short_time
 from dstui.tui.widgets.virtual_table import Column, VirtualTable
 
@@ -40,17 +40,7 @@ class SessionRow:
 
 
 class SessionTable(VirtualTable):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.open_files", "Files↻", show=False, id="open-files"),
-        Binding("slash", "screen.filter_sessions", "Filter", id="filter-sessions"),
-        Binding("r", "screen.refresh_sessions", "Refresh", id="refresh-sessions"),
-        Binding("space", "screen.toggle_mark", "Mark", id="mark-session"),
-        Binding("c", "screen.copy_identifier", "Copy id", id="copy-identifier"),
-        Binding("ctrl+d", "screen.delete_sessions", "Delete↻", id="delete-session"),
-        Binding("ctrl+l", "screen.load_more", "More", show=False, id="load-more"),
-        Binding("i", "screen.fetch_session", "Fetch↻", id="fetch-session"),
-        Binding("escape", "screen.clear_filter", "Clear filter", show=False, id="clear-filter"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(SESSIONS)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -59,13 +49,14 @@ class SessionTable(VirtualTable):
             pane.refresh_countdowns()
 
 
-COLUMNS = (
-    Column("mark", " ", 1),
-    Column("id", "identifier", 18),
+MARK_COLUMN = Column("mark", " ", 1)
+# The columns both session tables (this pool's, and across pools) end with.
+TIME_COLUMNS = (
     Column("created", "created", 11),
     Column("accessed", "idle", 6),
     Column("expires", "expires", 7),
 )
+COLUMNS = (MARK_COLUMN, Column("id", "identifier", 18), *TIME_COLUMNS)
 
 
 class SessionsPane(Vertical):
@@ -89,6 +80,7 @@ class SessionsPane(Vertical):
         # What the summary suggests when the pool has no sessions (empty in --read-only).
         self.empty_hint = "n starts one"
         self.failure = ""  # the last listing failed: what the empty pane says instead
+        self._failure_summary = ""  # the same, short enough for the one-line summary
         self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -156,9 +148,6 @@ class SessionsPane(Vertical):
             self.rebuild()
         else:
             self._add(fresh, self.clock())
-        # Loaded rows live as long as the table: keep them out of the cyclic GC's full scans,
-        # which otherwise stall the event loop for 100–300 ms once thousands of rows exist.
-        gc.freeze()
         self.update_summary()
 
     def replace_all(self, sessions: Iterable[Session], more_available: bool) -> None:
@@ -260,9 +249,11 @@ class SessionsPane(Vertical):
             if table.get_cell(identifier, "expires") != value:
                 table.update_cell(identifier, "expires", value)
 
-    def show_failure(self, note: str) -> None:
-        """The listing failed (note) or worked (""): an empty table says so, not nothing."""
+    def show_failure(self, note: str, *, summary: str = "") -> None:
+        """The listing failed (note) or worked (""): an empty table says so, not nothing;
+        a long note gets a short `summary` for the one-line summary."""
         self.failure = note
+        self._failure_summary = summary or note
         self.table.empty_text = note
         self.table.refresh()
         self.update_summary()
@@ -270,7 +261,7 @@ class SessionsPane(Vertical):
     def update_summary(self) -> None:
         loaded = len(self.loaded_order)
         if self.failure and not (loaded or self.local_order):
-            parts = [self.failure]
+            parts = [self._failure_summary]
         elif not (loaded or self.local_order or self.loading or self.more_available):
             parts = ["the pool has no sessions", self.empty_hint]
         elif self.loading:

@@ -8,6 +8,7 @@ smooth. Cells are plain strings or rich Text (never parsed as markup).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -206,6 +207,14 @@ class VirtualTable(ScrollView, can_focus=True):
             segments.append(Segment(" ", style))
         return Strip(segments)
 
+    def _empty_line(self, index: int, width: int, base: Style) -> Strip:
+        """The empty table's note, wrapped to the table's width (a note is never cut off)."""
+        lines = textwrap.wrap(self.empty_text, max(width - 2, 8)) or [""]
+        if index >= len(lines):
+            return Strip.blank(width, base)
+        note = Strip([Segment(f" {lines[index]}", base + Style(dim=True))])
+        return note.crop(0, width).extend_cell_length(width, base)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
@@ -217,10 +226,8 @@ class VirtualTable(ScrollView, can_focus=True):
             return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base + header)
         index = int(self.scroll_y) + y - 1
         if index >= len(self._keys):
-            if index == 0 and self.empty_text:
-                muted = Style(dim=True)
-                note = Strip([Segment(f" {self.empty_text}", base + muted)])
-                return note.crop(0, width).extend_cell_length(width, base)
+            if not self._keys and self.empty_text:
+                return self._empty_line(index, width, base)
             return Strip.blank(width, base)
         style = base
         if index % 2:

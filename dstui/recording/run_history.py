@@ -40,6 +40,7 @@ class RunRecord:
     number: int = 0  # 1, 2, 3… per session: tells a fresh result from a stale one
     notes: tuple[str, ...] = ()  # warnings about the run (a new allocation, a stopped wait)
     execution_id: str = ""  # the operation id sent, so a stopped wait can fetch the result
+    exit_code: int | None = None  # a Shell pool's process exit code (its status)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
@@ -77,6 +78,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "number": (int,),
     "notes": (list, tuple),
     "execution_id": (str,),
+    "exit_code": (int, _OPTIONAL),
 }
 
 

@@ -1,0 +1,87 @@
+"""`dstui container request ID PATH`: one request to a custom container's own app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from dstui.api.errors import safe_text
+from dstui.api.validation import expand_local_path
+from dstui.commands.context import CommandEnv, CommandError
+from dstui.commands.output import write_json
+
+
+def _headers(pairs: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for pair in pairs:
+        name, colon, value = pair.partition(":")
+        if not colon or not name.strip() or any(ch in pair for ch in "\r\n\x00"):
+            raise CommandError(f"-H {pair[:60]!r}: not a header", "write it as 'Name: value'")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _body(env: CommandEnv) -> bytes | None:
+    data: str | None = env.args.data
+    source: str | None = env.args.data_file
+    if data is not None and source is not None:
+        raise CommandError("give --data or --data-file, not both", "keep one of them")
+    if data is not None:
+        return data.encode("utf-8", "surrogateescape")
+    if source is None:
+        return None
+    if source == "-":
+        return env.stdin.read().encode("utf-8", "surrogateescape")
+    path = expand_local_path(Path(source))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}", "check the file") from exc
+
+
+async def request_path(env: CommandEnv) -> int:
+    """Prints the app's body on stdout and, with --include, its status and headers on stderr;
+    exits 0 when the app answered below 400, else 1."""
+    args = env.args
+    headers = _headers(args.header or [])
+    body = _body(env)
+    path, _, query = str(args.path).partition("?")
+    async with env.client() as client:
+        answer = await client.request_path(
+            args.method,
+            path,
+            args.identifier,
+            body,
+            query=dict(parse_qsl(query, keep_blank_values=True)),
+            headers=headers,
+            max_bytes=args.max_bytes,
+        )
+    if env.json:
+        text = answer.body.decode("utf-8", "strict") if _is_utf8(answer.body) else None
+        write_json(
+            env.stdout,
+            {
+                "status": answer.status,
+                "headers": answer.headers,
+                "body": text,
+                "bodyBase64": None if text is not None else answer.body,
+                "truncated": answer.truncated,
+            },
+        )
+    else:
+        if args.include:
+            env.note(f"HTTP {answer.status}")
+            for name, value in answer.headers.items():
+                env.note(safe_text(f"{name}: {value}"))
+        env.stdout.write(answer.text)
+        if answer.truncated:
+            env.note(f"note: the body was cut at {args.max_bytes} bytes; raise --max-bytes")
+    return 0 if answer.status < 400 else 1
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        return False
+    return True
