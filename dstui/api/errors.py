@@ -134,6 +134,14 @@ class AuthenticationError(ApiError):
     )
 
 
+# The local emulator names itself in its 401s; its token is not an Azure one.
+EMULATOR_REALM = 'realm="dstui-emulator"'
+EMULATOR_TOKEN_HINT = (
+    "This is dstui's local emulator, not Azure: send the token its start-up banner printed "
+    "(`export DSTUI_TOKEN=…` with --auth token); `az login` does not help here."
+)
+
+
 class PermissionDeniedError(ApiError):
     default_hint = (
         "Your identity needs the 'Azure ContainerApps Session Executor' role on this session "
@@ -418,6 +426,8 @@ def api_error_from_response(
         cls = _STATUS_CLASSES.get(status, ApiError)
     hint = _CODE_HINTS.get(code or "") if cls in (BadRequestError, ApiError) else None
     hint = _PROXY_HINTS.get(code or "", hint)
+    if cls is AuthenticationError and EMULATOR_REALM in headers.get("www-authenticate", ""):
+        hint = EMULATOR_TOKEN_HINT
     if remote is not None and cls is SessionNotFoundError:
         hint = session_gone_hint(remote)
     elif remote is not None and cls is NotFoundError:

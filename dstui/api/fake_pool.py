@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from dstui.api.constants import (
     DEFAULT_API_VERSION,
     DEFAULT_OUTPUT_MAX_LENGTH,
+    DYNAMIC_APIS_NOT_ALLOWED,
     SESSIONS_PAGE_SIZE,
 )
 from dstui.api.container_requests import (
@@ -42,6 +43,7 @@ from dstui.api.errors import (
     PayloadTooLargeError,
     RemoteTarget,
     SessionNotFoundError,
+    api_error_from_response,
     not_found_hint,
 )
 from dstui.api.models import (
@@ -145,6 +147,16 @@ def _normalise_dir(path: str) -> str:
     return path.strip("/")
 
 
+# The session calls a custom-container pool refuses (it has no data-plane file API).
+_FILE_METHODS = frozenset(
+    {"list_files", "get_file", "upload_file", "download_file", "read_file", "delete_file"}
+)
+_NO_DYNAMIC_APIS = (
+    "This is a custom-container pool: it has no data-plane session list or file API. "
+    "Use /.management/listSessions, or name a session with ?identifier=…."
+)
+
+
 class FakePool(AsyncClosing):
     """In-memory SessionPoolAPI. `failures` maps a method name to the error it always raises;
     `fail_next` makes only the next call of a method raise."""
@@ -231,7 +243,16 @@ class FakePool(AsyncClosing):
     async def _session_call(self, method: str, identifier: str) -> None:
         """A request that uses a session: recorded, then `_touch`ed like the service does."""
         await self._call(method, identifier)
+        if method in _FILE_METHODS:
+            self._refuse_dynamic_apis(method)
         self._touch(identifier)
+
+    def _refuse_dynamic_apis(self, method: str) -> None:
+        """A custom-container pool has no session list, files or /metadata (as the emulator)."""
+        if self.container_type == "CustomContainer":
+            body = {"code": DYNAMIC_APIS_NOT_ALLOWED, "message": _NO_DYNAMIC_APIS}
+            what = method.replace("_", " ")
+            raise api_error_from_response(400, {}, json.dumps(body).encode(), what=what)
 
     def _touch(self, identifier: str) -> None:
         """Any request naming a session allocates it or resets its cooldown, like the service."""
@@ -307,6 +328,8 @@ class FakePool(AsyncClosing):
         self, next_link: str | None = None, *, skip: int = 0, management: bool = False
     ) -> SessionPage:
         await self._call("list_sessions_page")
+        if not management:
+            self._refuse_dynamic_apis("list sessions")
         self.listed_with_management.append(management)
         if next_link is not None:
             skip = int(parse_qs(urlsplit(next_link).query).get("skip", ["0"])[0])
@@ -343,6 +366,14 @@ class FakePool(AsyncClosing):
 
     async def get_pool_metadata(self) -> PoolMetadata:
         await self._call("get_pool_metadata")
+        self._refuse_dynamic_apis("pool metadata")
+        if self.container_type == "Shell":
+            return PoolMetadata(  # bash, and nothing of Python's
+                runtimes=(Package("bash", "5.2.21"),),
+                packages=(),
+                created_at=DEMO_NOW - timedelta(days=12),
+                last_updated_at=DEMO_NOW - timedelta(days=2),
+            )
         names = (
             ("beautifulsoup4", "4.12.3"),
             ("lxml", "6.1.1"),

@@ -377,9 +377,14 @@ class _ArchiveWriter:
         return zipfile.ZipInfo(name, clamped)  # type: ignore[arg-type]
 
 
+ARCHIVE_MODE = 0o600
+
+
 def _open_part(target: Path) -> tuple[IO[bytes], Path]:
     try:
         fd, part = open_part_file(target)
+        # The archive holds every file of the session: private, like a recording.
+        os.fchmod(fd, ARCHIVE_MODE)
     except OSError as exc:
         raise LocalFileError(f"cannot write beside {target}: {exc.strerror or exc}") from exc
     return os.fdopen(fd, "wb"), part

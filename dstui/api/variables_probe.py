@@ -56,9 +56,23 @@ _shorten.maxstring = _shorten.maxother = limits["repr"] + 20
 _shorten.maxlist = _shorten.maxtuple = _shorten.maxset = _shorten.maxdict = 8
 _shorten.maxlevel = 3
 
-def category(name, kind):
+def ipython_own_names():
+    # What IPython itself put in the namespace (its `open`, `exit`...), as %who hides it.
+    try:
+        shell = sys.modules["IPython"].get_ipython()
+        hidden = shell.user_ns_hidden
+        return hidden if isinstance(hidden, dict) else {}
+    except Exception:
+        return {}
+
+_IPY_OWN = ipython_own_names()
+
+def from_ipython(name, value):
+    return name in _IPY_OWN and _IPY_OWN[name] is value
+
+def category(name, value, kind):
     if name in _IPY_NAMES or _IPY_PATTERN.fullmatch(name) or (
-            name.startswith("__") and name.endswith("__")):
+            name.startswith("__") and name.endswith("__")) or from_ipython(name, value):
         return "ipython"
     if issubclass(kind, types.ModuleType):
         return "module"
@@ -144,7 +158,7 @@ def main():
         if not isinstance(name, str):
             continue
         kind = type(value)
-        group = category(name, kind)
+        group = category(name, value, kind)
         counts[group] = counts.get(group, 0) + 1
         if (group != "variable" and not show_all) or truncated:
             continue

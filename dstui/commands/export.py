@@ -10,6 +10,7 @@ from dstui.api.session_export import ExportProgress, export_session, resolve_arc
 from dstui.commands.context import CommandEnv
 from dstui.commands.output import format_size
 from dstui.commands.progress import ProgressBar, transfer_progress
+from dstui.common.units import counted
 
 
 async def export_files(env: CommandEnv) -> int:
@@ -40,7 +41,8 @@ async def export_files(env: CommandEnv) -> int:
             "bytes": result.bytes,
             "skipped": [{"remote": s.remote, "reason": s.reason} for s in result.skipped],
         },
-        f"exported {result.files} files in {result.directories} directories "
+        f"exported {counted(result.files, 'file')} in "
+        f"{counted(result.directories, 'directory', 'directories')} "
         f"({format_size(result.bytes)}) to {result.path}",
     )
     return 0

@@ -5,6 +5,11 @@ from __future__ import annotations
 _BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB")
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 file`, `3 files`, `0 directories` (give the plural when it is not noun + s)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def format_bytes(size: int) -> str:
     """`512 B`, `1.5 KiB`, `140.0 MiB`."""
     if size < 1024:

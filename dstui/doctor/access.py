@@ -17,6 +17,7 @@ from dstui.api.errors import (
     TransportError,
     safe_text,
 )
+from dstui.common.units import counted
 from dstui.doctor.claims import TokenClaims
 from dstui.doctor.model import CheckResult, CheckStatus
 
@@ -61,7 +62,8 @@ async def check_access(
         return _explain(exc, claims)
     more = " (more pages follow)" if page.next_link else ""
     return _outcome(
-        CheckStatus.OK, f"GET /listSessions answered 200 with {len(page.sessions)} sessions{more}"
+        CheckStatus.OK,
+        f"GET /listSessions answered 200 with {counted(len(page.sessions), 'session')}{more}",
     )
 
 

@@ -8,16 +8,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dstui.common.clock import utc_now
+from dstui.common.units import counted as counted  # one wording for every front end
 from dstui.common.units import format_duration
 from dstui.common.units import format_size as format_size  # the TUI's, like the CLI's
 
 Clock = Callable[[], datetime]
 system_clock: Clock = utc_now
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """`1 file`, `3 files`, `0 directories` (give the plural when it is not noun + s)."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 NAMED_IN_CONFIRM = 5  # a bulk action names this many sessions, then "and N more"

@@ -10,7 +10,7 @@ from dstui.recording.store import own_requests_path, traffic_path
 
 @dataclass(frozen=True)
 class RecordingSource:
-    label: str  # "traffic (proxy, emulator)"
+    label: str  # "proxy & embedded emulator"
     path: Path
 
 
@@ -27,6 +27,6 @@ def sources_under(data_dir: Path) -> list[RecordingSource]:
     """The recording `dstui proxy` and the embedded emulator write, then dstui's own log, both
     under the app's data dir."""
     return [
-        RecordingSource("traffic (proxy, emulator)", data_dir / traffic_path().name),
+        RecordingSource("proxy & embedded emulator", data_dir / traffic_path().name),
         RecordingSource("dstui's own requests", data_dir / own_requests_path().name),
     ]

@@ -20,6 +20,7 @@ from dstui.recording.exchange import Exchange
 from dstui.tui.widgets.output_view import timing_summary
 
 SUMMARY_CHARS = 60
+WHAT_CHARS = 40  # the table's `what` cell; the detail has it all
 
 
 def clock_time(moment: float) -> str:
@@ -97,8 +98,12 @@ def row_cells(
         Text(shown_identifier(exchange.identifier, masked=masked)),
         Text(status_text(exchange), style=status_colour(exchange, colours or {})),
         Text(f"{exchange.duration_ms:.0f}", justify="right"),
-        Text(summary(exchange)),
+        Text(clipped(summary(exchange), WHAT_CHARS)),
     )
+
+
+def clipped(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _heading(text: str) -> Content:

@@ -23,6 +23,7 @@ from dstui.api import (
 )
 from dstui.api.auth import token_identity
 from dstui.api.constants import TOKEN_SCOPE
+from dstui.emulator import EmulatorServer
 from tests.api.conftest import ENDPOINT, TOKEN, error, make_client, ok_json, queue
 
 
@@ -227,3 +228,15 @@ async def test_client_names_the_signed_in_identity_without_exposing_the_token() 
         assert await client.signed_in_identity() == "ada@contoso.com"
     async with SessionsClient("http://127.0.0.1:9", auth=None) as client:
         assert await client.signed_in_identity() is None
+
+
+async def test_a_401_from_the_local_emulator_names_its_token_not_az_login(
+    emulator: EmulatorServer,
+) -> None:
+    wrong = StaticTokenProvider("not-the-emulator-token")
+    async with SessionsClient(emulator.endpoint, auth=wrong) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.list_sessions_page()
+    assert caught.value.status == 401
+    assert "DSTUI_TOKEN" in caught.value.hint and "banner" in caught.value.hint
+    assert "local emulator" in str(caught.value)

@@ -326,7 +326,10 @@ def test_cli_export_writes_the_archive_and_refuses_to_overwrite(
     capsys.readouterr()
 
     assert main(["files", "export", identifier]) == 0
-    assert f"to {tmp_path / (identifier + '.tar.gz')}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"to {tmp_path / (identifier + '.tar.gz')}" in err
+    assert "exported 1 file in 0 directories" in err
+    assert (tmp_path / f"{identifier}.tar.gz").stat().st_mode & 0o777 == 0o600
     assert tar_contents(tmp_path / f"{identifier}.tar.gz")[0] == {"hi.txt": b"hi"}
 
     assert main(["files", "export", identifier]) == 2
@@ -336,6 +339,7 @@ def test_cli_export_writes_the_archive_and_refuses_to_overwrite(
     assert main(["files", "export", identifier, "-o", "out.zip", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["format"], data["files"], data["skipped"]) == ("zip", 1, [])
+    assert (tmp_path / "out.zip").stat().st_mode & 0o777 == 0o600
 
     assert main(["files", "export", identifier, "-o", "out.rar"]) == 2
     err = capsys.readouterr().err

@@ -82,6 +82,19 @@ async def test_user_globals_with_type_length_size_and_repr(
     assert everything["numbers"].category == "variable"
 
 
+async def test_ipythons_own_open_is_an_ipython_name_but_a_users_open_is_a_function(
+    emulator_client: SessionsClient,
+) -> None:
+    identifier = new_identifier()
+    assert await result_of(emulator_client, identifier, "1") == 1
+    fresh = await probe_variables(emulator_client, identifier, show_all=True)
+    assert "function" not in fresh.counts
+    assert by_name(fresh.rows)["open"].category == "ipython"
+    await result_of(emulator_client, identifier, "def open(path):\n    return path\n0")
+    mine = await probe_variables(emulator_client, identifier)
+    assert mine.counts.get("function") == 1
+
+
 async def test_probe_leaves_underscore_and_the_namespace_alone(
     emulator_client: SessionsClient,
 ) -> None:

@@ -47,6 +47,37 @@ async def test_t_then_enter_loads_the_recorded_code_and_ctrl_z_brings_the_draft_
         assert screen.code.editor.text == "draft = 1"
 
 
+async def test_enter_on_a_ghost_execution_targets_the_recorded_session(
+    make_app: AppFactory, workdir: Path
+) -> None:
+    """The code of a session the list does not have is never loaded for another one: the
+    recorded session becomes the selected (local) row, and the message says so."""
+    recorded(workdir)
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        await pilot.press("down")  # agent-chat-00001
+        await settle(pilot)
+        assert screen.selected == CHAT
+        await pilot.press("escape", "t")
+        await settle(pilot)
+        traffic = app.screen
+        assert isinstance(traffic, TrafficScreen)
+        traffic.table.move_cursor(row=4)  # #5 ran in agent-ghost-77
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.selected == GHOST
+        assert screen.sessions.highlighted_identifier() == GHOST
+        row = screen.sessions.session(GHOST)
+        assert row is not None and row.local
+        assert screen.code.editor.text == "while True:\n    pass\n"
+        assert any(
+            GHOST in n.message and "ctrl+r runs it there" in n.message for n in app._notifications
+        )
+
+
 async def test_g_in_traffic_goes_to_the_session_in_the_list(
     make_app: AppFactory, workdir: Path
 ) -> None:

@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 from textual.content import Content
+from textual.widgets import Input, TextArea
 
 from dstui.api.errors import BadRequestError
 from dstui.api.fake_pool import FakePool
+from dstui.recording.run_history import RunRecord
 from dstui.tui.pool_type import PoolType, parse_container_type, type_from_error
 from dstui.tui.screens.container_request import ContainerRequestScreen
 from dstui.tui.widgets.chrome import TopBar
+from dstui.tui.widgets.output_view import render_run
 from tests.tui.pilot_helpers import main_screen, run_snippet, settle
 from tests.tui.pool_type_helpers import typed_app
 
@@ -113,6 +116,28 @@ async def test_a_custom_container_pool_has_no_list_no_runs_and_a_request_pane(
         await pilot.click("#confirm")
         await settle(pilot)
         assert "Stopped 1 session" in last_message(app)
+
+
+async def test_a_get_sends_no_body_and_the_answer_line_keeps_the_query(workdir: Path) -> None:
+    pool = FakePool(container_type="CustomContainer")
+    app = typed_app(pool, container_type="CustomContainer")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(ContainerRequestScreen(pool, "web-1"))
+        await settle(pilot)
+        app.screen.query_one("#request-body", TextArea).text = '{"name": "typed"}'
+        app.screen.query_one("#request-path", Input).value = "/hello?x=1"
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#response").render())
+        assert "GET /hello?x=1" in shown
+        assert '"bodyBytes": 0' in shown and "the body was not sent: GET carries none" in shown
+        app.screen.query_one("#request-method", Input).value = "POST"
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#response").render())
+        assert "POST /hello?x=1" in shown and '"bodyBytes": 17' in shown
+        assert "not sent" not in shown
 
 
 async def test_the_request_panes_title_shows_the_identifier_as_text_never_markup(
@@ -215,3 +240,74 @@ async def test_a_shell_pool_picked_from_arm_opens_on_a_command_line(workdir: Pat
         assert (main.pool_type.kind, main.pool_type.source) == ("Shell", "ARM")
         assert main.code.border_title == "3 Shell"
         assert "· Shell" in str(main.query_one(TopBar).render())
+
+
+@pytest.mark.parametrize("exit_code", [0, None], ids=["shell", "python"])
+def test_program_output_shows_control_characters_escaped_never_raw(exit_code: int | None) -> None:
+    record = RunRecord(
+        at="2026-01-15T09:58:03Z",
+        code="ls --color",
+        status="Succeeded",
+        stdout="\x1b[31mred\x1b[0m\ta\n50%\r100%\n",
+        stderr="\x1b]0;title\x07oops\n",
+        exit_code=exit_code,
+    )
+    shown = render_run(record, output_cap=1024).plain
+    assert "\x1b" not in shown and "\r" not in shown and "\x07" not in shown
+    assert "\\x1b[31mred\\x1b[0m" in shown and "50%\\r100%" in shown
+    assert "\\x1b]0;title\\x07oops" in shown
+    assert "\t" not in shown and "\\t" not in shown  # tabs are laid out as spaces
+
+
+async def test_the_fake_custom_container_pool_refuses_what_the_service_refuses() -> None:
+    pool = FakePool(container_type="CustomContainer")
+    for call in (
+        pool.get_pool_metadata(),
+        pool.list_sessions_page(),
+        pool.list_files("web-1"),
+        pool.read_file("web-1", "a.txt"),
+    ):
+        with pytest.raises(BadRequestError) as caught:
+            await call
+        assert caught.value.code == "DynamicApisNotAllowed"
+        assert "custom-container pool" in caught.value.hint
+    assert type_from_error(caught.value) == "CustomContainer"
+    assert (await pool.list_sessions_page(management=True)).sessions  # .management/ answers
+
+
+async def test_the_fake_shell_pool_describes_bash_not_python() -> None:
+    metadata = await FakePool(container_type="Shell").get_pool_metadata()
+    assert [runtime.name for runtime in metadata.runtimes] == ["bash"]
+    assert metadata.packages == () and metadata.kernel is None
+
+
+async def test_the_package_count_heads_the_package_list_below_the_scrolled_details(
+    workdir: Path,
+) -> None:
+    app = typed_app(FakePool())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "m")
+        await settle(pilot)
+        pane = main_screen(app).query_one("#metadata-pane")
+        order = [child.id for child in pane.children]
+        assert order == ["metadata-scroll", "package-count", "package-search", "package-table"]
+        count = pane.query_one("#package-count").render()
+        assert str(count) == "17 preinstalled packages:"
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["given", "learned"])
+async def test_m_in_a_custom_container_pool_says_there_is_no_metadata_calmly(
+    workdir: Path, known: bool
+) -> None:
+    pool = FakePool(container_type="CustomContainer")
+    app = typed_app(pool, container_type="CustomContainer" if known else None)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "m")
+        await settle(pilot)
+        main = main_screen(app)
+        assert main.pool_type.is_custom
+        summary = str(main.query_one("#pool-summary").render())
+        assert "CustomContainer pools have no /metadata" in summary
+        assert not any("failed" in n.message for n in app._notifications)

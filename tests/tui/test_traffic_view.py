@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ from tests.tui.traffic_fixtures import (
 
 
 async def settled(pilot: Pilot[Any]) -> TrafficScreen:
+    await pilot.pause()  # a typed change is a message: handled before looking for its timer
+    screen = pilot.app.screen
+    if isinstance(screen, TrafficScreen) and screen.filter_pending:
+        await pilot.pause(screen.filter_debounce_s + 0.1)
     for _ in range(2):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
@@ -263,3 +268,98 @@ async def test_a_typed_filter_term_is_never_markup(recording: Path) -> None:
         title = screen.query_one("#traffic-title", Static).render()
         assert "identifier [red]agent" in str(title)
         assert not getattr(title, "spans", None)  # nothing styled by the user's text
+
+
+async def test_a_bad_term_keeps_the_last_good_filter_and_says_so(recording: Path) -> None:
+    """Typed fast, `op:bogus` is read once typing pauses: never as the half-word `op`, and its
+    error stays under the field after the reload finishes."""
+    app = TrafficHostApp(recording)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settled(pilot)
+        await pilot.press("slash", *"op:bogus")
+        screen = await settled(pilot)
+        assert shown_numbers(screen) == [1, 2, 3, 4, 5, 6]
+        hint = text_of(screen, "#traffic-hint")
+        assert hint.startswith("kept: everything · unknown operation 'bogus'")
+        assert screen.query_one("#traffic-hint").has_class("-error")
+        await pilot.press("ctrl+u", *"failed")
+        screen = await settled(pilot)
+        assert shown_numbers(screen) == [4, 5, 6]
+        assert not screen.query_one("#traffic-hint").has_class("-error")
+        await pilot.press(*" status:9zz")
+        screen = await settled(pilot)
+        assert shown_numbers(screen) == [4, 5, 6]
+        assert text_of(screen, "#traffic-hint").startswith("kept: status failed · status '9zz'")
+
+
+async def test_home_and_end_move_the_highlight_and_keep_the_header(recording: Path) -> None:
+    app = TrafficHostApp(recording)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settled(pilot)
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen.table.cursor_row == 0 and screen.table.scroll_x == 0
+        assert screen.highlighted() is not None and screen.highlighted().id == 1  # type: ignore[union-attr]
+        await pilot.press("end")
+        await pilot.pause()
+        assert screen.table.cursor_row == 5 and screen.table.scroll_x == 0
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        assert app.outcomes == []  # #1 is a listing: nothing to load, nothing handed over
+
+
+def test_the_what_cell_is_bounded() -> None:
+    from dstui.tui.traffic_render import WHAT_CHARS, row_cells
+
+    ghost = fixed_exchanges()[4]
+    long = dataclasses.replace(ghost, code="x = 1  # " + "y" * 300)
+    what = row_cells(long, masked=True)[-1].plain
+    assert len(what) == WHAT_CHARS and what.endswith("…")
+
+
+async def test_a_resize_keeps_the_highlighted_row_on_screen(tmp_path: Path) -> None:
+    many = [fixed_exchanges()[0] for _ in range(60)]
+    app = TrafficHostApp(write_recording(tmp_path / "traffic.sqlite3", many))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await settled(pilot)
+        screen.table.move_cursor(row=30)
+        await pilot.pause()
+        await pilot.resize_terminal(60, 15)
+        for _ in range(3):
+            await pilot.pause()
+        table = screen.table
+        top = table.scroll_y
+        visible = table.scrollable_content_region.height - 1  # the header row
+        assert top <= table.cursor_row < top + visible
+
+
+@pytest.mark.parametrize(
+    ("pool", "said"),
+    [
+        (
+            "https://westus2.dynamicsessions.io/subscriptions/s/sessionPools/p",
+            "none from this pool",
+        ),
+        ("http://127.0.0.1:8123/", "· 6 shown ·"),
+    ],
+)
+async def test_the_title_says_whether_the_rows_are_the_open_pools(
+    recording: Path, pool: str, said: str
+) -> None:
+    app = TrafficHostApp(recording, pool_origin=pool)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settled(pilot)
+        title = text_of(screen, "#traffic-title")
+        assert title.startswith("Traffic · proxy & embedded emulator · everything · 6 shown")
+        assert said in title
+        if "127.0.0.1" in pool:
+            assert "this pool" not in title and "another endpoint" not in title
+
+
+async def test_the_footer_keeps_every_view_key_at_80_columns(recording: Path) -> None:
+    app = TrafficHostApp(recording)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        footer = "".join(seg.text for seg in app.screen._compositor.render_strips()[-1])
+        for key in ("esc Back", "/ Filter", "g Go to", "T Timeline", "h HAR", "s Source", "m Mask"):
+            assert key in footer

@@ -168,7 +168,7 @@ class TrafficHostApp(App[None]):
         options = {"poll_s": 0.0, **self.options}
         self.push_screen(
             TrafficScreen(
-                [RecordingSource("traffic (proxy, emulator)", self.path)],
+                [RecordingSource("proxy & embedded emulator", self.path)],
                 session_listed=lambda identifier: identifier in self.listed,
                 **options,
             ),

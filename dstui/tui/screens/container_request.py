@@ -26,6 +26,7 @@ from dstui.tui.errors import describe_error
 SHOWN_BODY_CHARS = 16 * 1024  # more than a screen can use; the rest is named, not drawn
 MAX_BODY_BYTES = 256 * 1024  # what is fetched at most
 SHOWN_HEADERS = 40
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})  # a body there means nothing to most apps
 
 
 def split_target(target: str) -> tuple[str, dict[str, str]]:
@@ -34,9 +35,18 @@ def split_target(target: str) -> tuple[str, dict[str, str]]:
     return path or "/", dict(parse_qsl(query, keep_blank_values=True))
 
 
-def render_response(verb: str, path: str, answer: ContainerResponse) -> Content:
+def shown_target(target: str) -> str:
+    """What the answer line names: the path with its query, as typed."""
+    return escape_controls(target.strip() or "/")
+
+
+def render_response(
+    verb: str, target: str, answer: ContainerResponse, *, dropped_body: bool = False
+) -> Content:
     style = "bold $success" if answer.status < 400 else "bold $error"
-    lines = [Content.assemble((f"{answer.status}", style), f"  {verb} {escape_controls(path)}")]
+    lines = [Content.assemble((f"{answer.status}", style), f"  {verb} {shown_target(target)}")]
+    if dropped_body:
+        lines.append(Content.styled(f"the body was not sent: {verb} carries none", "$text-warning"))
     lines.append(Content.styled("── headers", "bold $secondary"))
     for name, value in list(answer.headers.items())[:SHOWN_HEADERS]:
         lines.append(
@@ -90,7 +100,10 @@ class ContainerRequestScreen(ModalScreen[None]):
             with Horizontal(id="request-line"):
                 yield Input("GET", id="request-method", compact=True)
                 yield Input("/", id="request-path", compact=True, placeholder="/path?query")
-            yield TextArea(id="request-body", placeholder="optional body (POST, PUT, PATCH)")
+            yield TextArea(
+                id="request-body",
+                placeholder="optional body (POST, PUT, PATCH; never sent with GET, HEAD, DELETE)",
+            )
             with VerticalScroll(can_focus=True, id="response-scroll"):
                 yield Static(
                     Content.styled("the app's answer shows here", "$text-muted"), id="response"
@@ -116,7 +129,10 @@ class ContainerRequestScreen(ModalScreen[None]):
     async def send(self, method: str, target: str, body: str) -> None:
         path, query = split_target(target)
         verb = method.upper()
-        self._show(Content.styled(f"… {verb} {escape_controls(path)}", "$text-muted"))
+        dropped_body = verb in BODYLESS_METHODS and bool(body)
+        if verb in BODYLESS_METHODS:
+            body = ""
+        self._show(Content.styled(f"… {verb} {shown_target(target)}", "$text-muted"))
         try:
             answer = await self.pool.request_path(
                 verb,
@@ -130,7 +146,7 @@ class ContainerRequestScreen(ModalScreen[None]):
             self._show(Content.styled(describe_error(exc), "$text-error"))
             return
         self.answer = answer
-        self._show(render_response(verb, path, answer))
+        self._show(render_response(verb, target, answer, dropped_body=dropped_body))
         if self.answered is not None:
             self.answered(self.identifier)
 

@@ -51,6 +51,7 @@ class DebugViews(ScreenController):
                 runs=self._runs_of,
                 har_dir=settings.download_dir,
                 clock=settings.clock,
+                pool_origin=self.screen.pool.endpoint,
             ),
             self.apply_outcome,
         )
@@ -79,17 +80,23 @@ class DebugViews(ScreenController):
             return
         screen = self.screen
         identifier = outcome.identifier
-        if identifier is not None and screen.sessions.move_to(identifier):
-            screen.select(identifier)
-        elif identifier is not None and outcome.code is None:
+        listed = identifier is not None and screen.sessions.move_to(identifier)
+        if identifier is not None and outcome.code is None and not listed:
             screen.app.notify(f"{identifier} is not in the loaded session list.", markup=False)
             return
+        where = ""
+        if identifier is not None and not listed:
+            # Code goes with the session it ran in, never the one highlighted before: that
+            # session becomes a local row, as `o` opens one, without a request.
+            screen.sessions.add_local(identifier)
+            where = f" of {identifier}, which the loaded list does not have; ctrl+r runs it there"
+        if identifier is not None:
+            screen.select(identifier)
         if outcome.code is None:
             screen.set_focus(screen.sessions.table)
             return
         screen.code.load_code(outcome.code)
         screen.set_focus(screen.code.editor)
-        where = "" if identifier == screen.selected else f" (it ran in {identifier})"
         source = f"#{outcome.exchange_id}" if outcome.exchange_id else "the timeline"
         screen.report_info(f"Loaded the code of {source} into the editor{where}; ctrl+z undoes.")
 

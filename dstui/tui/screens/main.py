@@ -52,6 +52,10 @@ from dstui.tui.widgets.footer import KeysFooter
 from dstui.tui.widgets.metadata_pane import MetadataPane
 from dstui.tui.widgets.session_table import SessionsPane, SessionTable
 
+NO_POOL_METADATA = (
+    "CustomContainer pools have no /metadata (no runtimes or packages to list); "
+    "the pool's properties come from ARM"
+)
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
 # Status-bar error contexts that a successful listing clears.
@@ -419,9 +423,15 @@ class MainScreen(PoolScreen):
         description="Loading pool metadata",
     )
     async def load_pool_metadata(self) -> None:
+        if self.pool_type.is_custom:
+            self.metadata.show_pool_note(NO_POOL_METADATA)
+            return
         try:
             metadata: PoolMetadata = await self.pool.get_pool_metadata()
         except DynamicSessionsError as exc:
+            if self.learn_pool_type(exc, "pool metadata") and self.pool_type.is_custom:
+                self.metadata.show_pool_note(NO_POOL_METADATA)
+                return
             self.report_error("Pool metadata failed", exc)
             self.metadata.show_pool_failed(self.failed_note("pool metadata"))
             return

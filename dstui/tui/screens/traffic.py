@@ -16,11 +16,14 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from dstui.common.clock import utc_now
@@ -39,6 +42,28 @@ COLUMNS = ("#", "time", "operation", "session", "st", "ms", "what")
 FIRST_LOAD = 500  # newest exchanges shown on opening or after a filter change
 MAX_ROWS = 2000  # the oldest rows leave the table beyond this
 POLL_S = 0.5
+FILTER_DEBOUNCE_S = 0.25  # a filter is applied once typing pauses, not on every keystroke
+
+
+class TrafficTable(DataTable[object]):
+    """Home and End move the highlight (not the view sideways); a resize keeps it on screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "first_row", "First", show=False),
+        Binding("end", "last_row", "Last", show=False),
+    ]
+
+    def action_first_row(self) -> None:
+        self.scroll_x = 0
+        self.action_scroll_top()
+
+    def action_last_row(self) -> None:
+        self.scroll_x = 0
+        self.action_scroll_bottom()
+
+    def on_resize(self, event: Resize) -> None:
+        if self.row_count:
+            self.call_after_refresh(self.move_cursor, row=self.cursor_row, animate=False)
 
 
 class TrafficScreen(RecordingView):
@@ -74,6 +99,8 @@ class TrafficScreen(RecordingView):
         runs: Callable[[str], Sequence[RunRecord]] = lambda _identifier: (),
         har_dir: Path = Path("."),
         clock: Callable[[], datetime] = utc_now,
+        filter_debounce_s: float = FILTER_DEBOUNCE_S,
+        pool_origin: str = "",
     ) -> None:
         super().__init__(id="traffic")
         if not sources:
@@ -95,6 +122,10 @@ class TrafficScreen(RecordingView):
         self.after = 0  # the newest exchange number asked for so far
         self._curl_for: tuple[int, str] | None = None
         self._problem = ""
+        self.filter_debounce_s = filter_debounce_s
+        self.pool_origin = origin_of(pool_origin)  # the open pool's scheme://host[:port]
+        self._filter_timer: Timer | None = None
+        self._filter_error = ""  # shown under the field until the text parses again
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -107,9 +138,7 @@ class TrafficScreen(RecordingView):
         )
         yield Static(id="traffic-hint", markup=False)
         with Horizontal(id="traffic-body"):
-            table: DataTable[object] = DataTable(
-                id="traffic-table", cursor_type="row", zebra_stripes=True
-            )
+            table = TrafficTable(id="traffic-table", cursor_type="row", zebra_stripes=True)
             yield table
             with VerticalScroll(id="traffic-detail"):
                 yield Static(id="traffic-detail-body")
@@ -137,14 +166,27 @@ class TrafficScreen(RecordingView):
     def _update_title(self) -> None:
         count = len(self.exchanges)
         shown = f"{count} shown" if count < self.max_rows else f"the newest {count}"
-        parts = [
-            f"Traffic · {self.source.label} · {self.source.path}",
-            describe_filter(self.where),
-            shown,
-        ]
-        if len(self.sources) > 1:
-            parts.append("s: other recording")
+        # The essentials first: at 80 columns the path is what gets cut.
+        parts = [f"Traffic · {self.source.label}", describe_filter(self.where), shown]
+        foreign = self._not_this_pool()
+        if foreign:
+            parts.append(foreign)
+        parts.append(str(self.source.path))
         self.query_one("#traffic-title", Static).update(" · ".join(parts))
+
+    def _not_this_pool(self) -> str:
+        """Whether the rows shown can be the open pool's: a recording is the embedded
+        emulator's or a proxy's, not necessarily this pool's."""
+        if not self.pool_origin or not self.exchanges:
+            return ""
+        others = sum(
+            1
+            for e in self.exchanges.values()
+            if e.origin and origin_of(e.origin) != self.pool_origin
+        )
+        if others == len(self.exchanges):
+            return "none from this pool"
+        return f"{others} from another endpoint" if others else ""
 
     def _hint(self, text: str, *, error: bool = False) -> None:
         hint = self.query_one("#traffic-hint", Static)
@@ -178,7 +220,13 @@ class TrafficScreen(RecordingView):
         self._append(rows, follow=True)
         if not rows:
             self._show_detail(None)
-        self._hint(self._ready_hint())
+        self._show_filter_state()
+
+    def _show_filter_state(self) -> None:
+        if self._filter_error:
+            self._hint(self._filter_error, error=True)
+        else:
+            self._hint(self._ready_hint())
 
     def _ready_hint(self) -> str:
         return "enter: load an execution's code · c: copy as curl · g: go to its session"
@@ -354,21 +402,39 @@ class TrafficScreen(RecordingView):
 
     @on(Input.Changed, "#traffic-filter")
     def _filter_typed(self, event: Input.Changed) -> None:
-        if self._set_filter(event.value):
-            self.reload()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        text = event.value
+        self._filter_timer = self.set_timer(self.filter_debounce_s, lambda: self.apply_filter(text))
 
     @on(Input.Submitted, "#traffic-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter(event.value)
         self.table.focus()
 
+    def apply_filter(self, text: str) -> None:
+        """The typed filter in force now (reloading when it changed)."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if self._set_filter(text):
+            self.reload()
+
+    @property
+    def filter_pending(self) -> bool:
+        return self._filter_timer is not None
+
     def _set_filter(self, text: str) -> bool:
-        """True when the filter changed; a term that cannot be read is named in the hint."""
+        """True when the filter changed; text that cannot be read is never applied: the
+        last good filter stays, and the hint names both."""
         try:
             where = parse_filter(text)
         except FilterSyntaxError as exc:
-            self._hint(str(exc), error=True)
+            self._filter_error = f"kept: {describe_filter(self.where)} · {exc}"
+            self._show_filter_state()
             return False
-        self._hint(self._ready_hint())
+        self._filter_error = ""
+        self._show_filter_state()
         changed = where != self.where
         self.where = where
         return changed
@@ -394,6 +460,12 @@ class TrafficScreen(RecordingView):
         self._show_detail(self.highlighted())
         state = "masked" if self.masked else "shown in full"
         self.app.notify(f"Session identifiers {state}.", markup=False)
+
+
+def origin_of(url: str) -> str:
+    """`https://host:port` of an endpoint or origin, lower-cased; "" for none."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def write_har(target: Path, exchanges: list[Exchange]) -> None:

@@ -62,7 +62,8 @@ class MetadataPane(Vertical):
         table = DataTable[Text](id="package-table", cursor_type="row")
         table.add_column("package", key="name")
         table.add_column("version", key="version")
-        self.mount(search, table)
+        # The count heads the list it counts: the pool's ARM properties stay above, in the scroll.
+        self.mount(Static(id="package-count"), search, table)
         return search, table
 
     def focus_primary(self) -> None:
@@ -138,14 +139,16 @@ class MetadataPane(Vertical):
                 ("updated     ", "bold $secondary"), format_timestamp(metadata.last_updated_at)
             )
         )
-        lines.append(
-            Content.styled(
-                f"{counted(len(metadata.packages), 'preinstalled package')}:", "$text-muted"
-            )
-        )
         self.query_one("#pool-summary", Static).update(Content("\n").join(lines))
         search, table = self._package_widgets()
+        count = f"{counted(len(metadata.packages), 'preinstalled package')}:"
+        self.query_one("#package-count", Static).update(Content.styled(count, "$text-muted"))
         self._fill_packages(table, search.value)
+
+    def show_pool_note(self, note: str) -> None:
+        """What the pool has instead of `/metadata` (a custom container has none)."""
+        if self.pool is None:
+            self.query_one("#pool-summary", Static).update(Content(note))
 
     def show_pool_failed(self, note: str) -> None:
         """`m` failed and no earlier pool metadata is shown: say where the error went."""

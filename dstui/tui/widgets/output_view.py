@@ -12,6 +12,7 @@ from pathlib import Path
 from textual.content import Content
 from textual.highlight import highlight
 
+from dstui.api.display import escape_controls
 from dstui.recording.run_history import RunRecord
 from dstui.tui.formatting import counted, format_elapsed_ms
 from dstui.tui.image_cells import image_cells
@@ -98,6 +99,12 @@ def _where(record: RunRecord) -> Content:
     return Content.styled(f"{run}{place}started {_started(record.at)}", "bold")
 
 
+def shown_stream(text: str) -> str:
+    """A program's stdout or stderr as text: tabs laid out, every other control character
+    (an ANSI colour, a carriage return) escaped so it cannot repaint the terminal."""
+    return escape_controls(text.rstrip("\n").expandtabs(), keep_newlines=True)
+
+
 def render_run(
     record: RunRecord, output_cap: int, image_box: tuple[int, int] | None = None
 ) -> Content:
@@ -129,12 +136,12 @@ def render_run(
         lines.append(Content.styled(record.error, "$text-error"))
     if record.stdout:
         lines.append(_heading("stdout"))
-        lines.append(Content(record.stdout.rstrip("\n")))
+        lines.append(Content(shown_stream(record.stdout)))
     if record.stdout_truncated:
         lines.append(_cut_marker("stdout", output_cap))
     if record.stderr:
         lines.append(_heading("stderr"))
-        lines.append(Content.styled(record.stderr.rstrip("\n"), "$text-error"))
+        lines.append(Content.styled(shown_stream(record.stderr), "$text-error"))
     if record.stderr_truncated:
         lines.append(_cut_marker("stderr", output_cap))
     if record.result_text:
