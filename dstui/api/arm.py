@@ -32,6 +32,7 @@ from dstui.api.auth import (
 )
 from dstui.api.constants import SESSION_EXECUTOR_ROLE_ID
 from dstui.api.errors import (
+    EMULATOR_TOKEN_HINT,
     ApiError,
     AuthenticationError,
     DynamicSessionsError,
@@ -60,10 +61,14 @@ ARM_SCOPE = "https://management.azure.com/.default"
 # Subscriptions listed at once when pools are listed across all of them.
 _SUBSCRIPTION_CONCURRENCY = 4
 
-_ARM_401_HINT = (
-    f"ARM refused the token: it must be issued for {ARM_SCOPE} (not the sessions audience) in "
-    "the tenant of the subscription. Sign in again (`az login`), or check --arm-endpoint."
-)
+
+def _arm_401_hint(scope: str) -> str:
+    return (
+        f"ARM refused the token: it must be issued for {scope} (not the sessions audience) "
+        "in the tenant of the subscription. Sign in again (`az login`), or check --arm-endpoint."
+    )
+
+
 _ARM_403_HINT = (
     "Your identity may not read this in ARM: it needs at least Reader on the subscription, "
     "resource group or pool (new role assignments take a few minutes to apply)."
@@ -101,10 +106,24 @@ def normalize_arm_endpoint(url: str) -> str:
     return text.rstrip("/")
 
 
+def arm_scope(endpoint: str) -> str:
+    """The token scope for an ARM endpoint: `<endpoint>/.default` for a cloud (sovereign
+    ones have their own), the public cloud's for a loopback endpoint (the emulator)."""
+    normalized = normalize_arm_endpoint(endpoint)
+    if is_loopback_host(httpx.URL(normalized).host):
+        return ARM_SCOPE
+    return f"{normalized}/.default"
+
+
 def make_arm_token_provider(
-    kind: str, *, token: str | None = None, token_file: Path | None = None
+    kind: str,
+    *,
+    token: str | None = None,
+    token_file: Path | None = None,
+    endpoint: str = DEFAULT_ARM_ENDPOINT,
 ) -> TokenProvider | None:
-    """Like make_token_provider, but for the ARM scope (the same credential kinds)."""
+    """Like make_token_provider, but for the scope of the ARM `endpoint` (the same
+    credential kinds)."""
     if kind in ("none", "token"):
         return make_token_provider(kind, token=token, token_file=token_file)
     if kind not in AUTH_KINDS:
@@ -112,7 +131,7 @@ def make_arm_token_provider(
     return AzureCredentialTokenProvider(
         None,
         build_credential=partial(build_azure_credential, kind),
-        scope=ARM_SCOPE,
+        scope=arm_scope(endpoint),
         auth_kind=kind,
     )
 
@@ -147,6 +166,7 @@ class ArmClient(AsyncClosing):
         observer: ExchangeObserver | None = None,
     ) -> None:
         self._endpoint = normalize_arm_endpoint(endpoint)
+        self._scope = arm_scope(self._endpoint)
         self._api_version = validate_api_version(api_version)
         host = httpx.URL(self._endpoint).host
         if auth is None and not is_loopback_host(host):
@@ -194,7 +214,7 @@ class ArmClient(AsyncClosing):
         try:
             answer = await self._http.send(call)
         except ApiError as exc:
-            _arm_hint(exc)
+            _arm_hint(exc, self._scope)
             raise
         return decode_json(answer, what)
 
@@ -355,17 +375,19 @@ def _segment(value: str, what: str) -> str:
     the path, and percent-encoded otherwise."""
     if not isinstance(value, str) or not value.strip():
         raise RequestValidationError(f"the {what} is empty")
-    if any(ch in value for ch in "/?#\\") or value in (".", "..") or not value.isprintable():
+    text = value.strip()
+    if any(ch in text for ch in "/?#\\") or text in (".", "..") or not text.isprintable():
         raise RequestValidationError(f"the {what} {value[:120]!r} holds characters ARM refuses")
-    return quote(value.strip(), safe="")
+    return quote(text, safe="")
 
 
-def _arm_hint(exc: ApiError) -> None:
+def _arm_hint(exc: ApiError, scope: str) -> None:
     """The data-plane hints name the sessions audience and Session Executor; ARM needs others."""
     if exc.status is None:
         return  # no answer from ARM: no token could be had, and that error says why
     if isinstance(exc, AuthenticationError):
-        exc.hint = _ARM_401_HINT
+        if exc.hint != EMULATOR_TOKEN_HINT:  # the emulator's own 401 says which token it takes
+            exc.hint = _arm_401_hint(scope)
     elif isinstance(exc, PermissionDeniedError):
         exc.hint = _ARM_403_HINT
     elif isinstance(exc, NotFoundError):

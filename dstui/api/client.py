@@ -27,7 +27,9 @@ from dstui.api.constants import (
 )
 from dstui.api.container_requests import (
     DEFAULT_MAX_BODY_BYTES,
+    ContainerQuery,
     ContainerResponse,
+    query_pairs,
     validate_container_request,
 )
 from dstui.api.downloads import resolve_destination, write_atomically
@@ -525,7 +527,7 @@ class SessionsClient(AsyncClosing):
         identifier: str,
         body: bytes | None = None,
         *,
-        query: Mapping[str, str] | None = None,
+        query: ContainerQuery | None = None,
         headers: Mapping[str, str] | None = None,
         max_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> ContainerResponse:
@@ -534,7 +536,7 @@ class SessionsClient(AsyncClosing):
         body cut at `max_bytes`. Never retried: the app's semantics are unknown."""
         identifier = validate_identifier(identifier)
         verb, relative = validate_container_request(method, path, query, headers)
-        params = (*(query or {}).items(), ("identifier", identifier))
+        params = (*query_pairs(query), ("identifier", identifier))
         url = _build_url(self._endpoint, relative, tuple(params))
         content = body
 

@@ -3,7 +3,7 @@ path): the app's answer, whatever its status, with its headers and a bounded bod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -16,6 +16,19 @@ _MAX_PATH_CHARS = 2048
 _RESERVED_HEADERS = frozenset(
     {"host", "authorization", "content-length", "transfer-encoding", "connection"}
 )
+
+# Query parameters as (name, value) pairs, so a name may repeat (`?tag=a&tag=b`); a mapping
+# is taken too, for callers that have one value per name.
+ContainerQuery = Sequence[tuple[str, str]] | Mapping[str, str]
+
+
+def query_pairs(query: ContainerQuery | None) -> tuple[tuple[str, str], ...]:
+    """The query as (name, value) pairs, in order, repeated names kept."""
+    if query is None:
+        return ()
+    if isinstance(query, Mapping):
+        return tuple(query.items())
+    return tuple((str(name), str(value)) for name, value in query)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +46,7 @@ class ContainerResponse:
 def validate_container_request(
     method: str,
     path: str,
-    query: Mapping[str, str] | None = None,
+    query: ContainerQuery | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
     """The method upper-cased and the path without its leading slash, or a clear refusal.
@@ -59,7 +72,7 @@ def validate_container_request(
             "the path must not hold '.' or '..' segments",
             hint="Give the app's path as it is below the pool endpoint.",
         )
-    if any(name.lower() == "identifier" for name in query or {}):
+    if any(name.lower() == "identifier" for name, _ in query_pairs(query)):
         raise RequestValidationError(
             "the query must not name an identifier", hint="Give the session as the identifier."
         )

@@ -33,7 +33,9 @@ from dstui.api.constants import (
 )
 from dstui.api.container_requests import (
     DEFAULT_MAX_BODY_BYTES,
+    ContainerQuery,
     ContainerResponse,
+    query_pairs,
     validate_container_request,
 )
 from dstui.api.downloads import resolve_destination, write_atomically
@@ -521,7 +523,7 @@ class FakePool(AsyncClosing):
         identifier: str,
         body: bytes | None = None,
         *,
-        query: Mapping[str, str] | None = None,
+        query: ContainerQuery | None = None,
         headers: Mapping[str, str] | None = None,
         max_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> ContainerResponse:
@@ -531,7 +533,7 @@ class FakePool(AsyncClosing):
         if self.container_type != "CustomContainer":
             raise NotFoundError(f"{verb} /{relative}: this pool routes no requests to an app")
         echo: dict[str, object] = {"method": verb, "path": f"/{relative}"}
-        echo.update(query=dict(query or {}), bodyBytes=len(body or b""))
+        echo.update(query=[list(pair) for pair in query_pairs(query)], bodyBytes=len(body or b""))
         data = json.dumps(echo).encode()
         answer_headers = {"content-type": "application/json", "x-fake-app": "echo"}
         return ContainerResponse(200, answer_headers, data[:max_bytes], len(data) > max_bytes)

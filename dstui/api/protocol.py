@@ -7,7 +7,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from dstui.api.container_requests import DEFAULT_MAX_BODY_BYTES, ContainerResponse
+from dstui.api.container_requests import (
+    DEFAULT_MAX_BODY_BYTES,
+    ContainerQuery,
+    ContainerResponse,
+)
 from dstui.api.models import Execution, PoolMetadata, RemoteFile, Session, SessionPage
 from dstui.api.run_options import DEFAULT_RUN, RunOptions
 from dstui.api.shell_command import ShellCommand
@@ -86,7 +90,7 @@ class SessionPoolAPI(Protocol):
         identifier: str,
         body: bytes | None = None,
         *,
-        query: Mapping[str, str] | None = None,
+        query: ContainerQuery | None = None,
         headers: Mapping[str, str] | None = None,
         max_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> ContainerResponse:

@@ -9,6 +9,10 @@ from dstui.api.errors import safe_text
 from dstui.api.validation import expand_local_path
 from dstui.commands.context import CommandEnv, CommandError
 from dstui.commands.output import write_json
+from dstui.common.files import UnreadableFile, read_at_most
+
+# A request body is held in memory whole: a file or stdin larger than this is refused.
+MAX_DATA_BYTES = 32 * 1024 * 1024
 
 
 def _headers(pairs: list[str]) -> dict[str, str]:
@@ -30,13 +34,26 @@ def _body(env: CommandEnv) -> bytes | None:
         return data.encode("utf-8", "surrogateescape")
     if source is None:
         return None
+    too_large = f"larger than {MAX_DATA_BYTES // (1024 * 1024)} MiB"
     if source == "-":
-        return env.stdin.read().encode("utf-8", "surrogateescape")
+        raw = _read_stdin(env)
+        if len(raw) > MAX_DATA_BYTES:
+            raise CommandError(f"--data-file -: stdin is {too_large}", "send a smaller body")
+        return raw
     path = expand_local_path(Path(source))
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}", "check the file") from exc
+        return read_at_most(path, MAX_DATA_BYTES, too_large)
+    except UnreadableFile as exc:
+        raise CommandError(f"--data-file {path}: {exc}", "check the file") from None
+
+
+def _read_stdin(env: CommandEnv) -> bytes:
+    """Up to one byte past the limit, as bytes (the body is sent as read, not re-encoded)."""
+    binary = getattr(env.stdin, "buffer", None)
+    if binary is not None:
+        data: bytes = binary.read(MAX_DATA_BYTES + 1)
+        return data
+    return env.stdin.read(MAX_DATA_BYTES + 1).encode("utf-8", "surrogateescape")
 
 
 async def request_path(env: CommandEnv) -> int:
@@ -52,7 +69,7 @@ async def request_path(env: CommandEnv) -> int:
             path,
             args.identifier,
             body,
-            query=dict(parse_qsl(query, keep_blank_values=True)),
+            query=parse_qsl(query, keep_blank_values=True),
             headers=headers,
             max_bytes=args.max_bytes,
         )

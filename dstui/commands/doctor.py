@@ -8,6 +8,7 @@ from dstui.api.errors import DynamicSessionsError
 from dstui.commands.context import CommandEnv, CommandError
 from dstui.commands.output import write_json
 from dstui.commands.pool_names import arm_endpoint, open_arm
+from dstui.common.units import counted
 from dstui.doctor import CheckStatus, DoctorReport, run_doctor
 from dstui.doctor.setup import doctor_inputs
 
@@ -53,5 +54,5 @@ def render_report(report: DoctorReport) -> str:
             lines.append(f"{'':<4}  {'':<{width}}  fix: {check.fix}")
     failed = sum(check.status is CheckStatus.FAIL for check in report.checks)
     lines.append("")
-    lines.append("all checks passed" if report.ok else f"{failed} check(s) failed")
+    lines.append("all checks passed" if report.ok else f"{counted(failed, 'check')} failed")
     return "\n".join(lines)

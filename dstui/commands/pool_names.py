@@ -32,13 +32,15 @@ def open_arm(env: CommandEnv, endpoint: str | None = None) -> ArmClient:
     uses_env_token = connection.auth == "token" and connection.token_file is None
     # A static token for the sessions audience is no good for ARM: DSTUI_ARM_TOKEN wins.
     token = env.environ.get(ARM_TOKEN_ENV_VAR) or env.environ.get(TOKEN_ENV_VAR)
+    url = endpoint or arm_endpoint(env) or DEFAULT_ARM_ENDPOINT
     provider = make_arm_token_provider(
         connection.auth,
         token=token if uses_env_token else None,
         token_file=connection.token_file,
+        endpoint=url,
     )
     return ArmClient(
-        endpoint=endpoint or arm_endpoint(env) or DEFAULT_ARM_ENDPOINT,
+        endpoint=url,
         api_version=getattr(env.args, "arm_api_version", None) or DEFAULT_ARM_API_VERSION,
         auth=provider,
         verify=connection.tls_verify,

@@ -23,6 +23,7 @@ from dstui.api.prune import (
 from dstui.commands.context import CommandEnv, CommandError, make_client
 from dstui.commands.output import format_duration, iso_utc, render_table, write_json
 from dstui.common.clock import utc_now
+from dstui.common.units import counted
 from dstui.config import Connection
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def _confirmed(env: CommandEnv, scan: ScanResult, selected: list[Candidate]) -> 
     stops = sum(candidate.stop for candidate in selected)
     verb = "delete" if not stops else "stop" if stops == len(selected) else "delete or stop"
     env.stderr.write(
-        f"{verb} {len(selected)} of {scan.listed} sessions in {pools} pool(s){ages}, with "
+        f"{verb} {len(selected)} of {scan.listed} sessions in {counted(pools, 'pool')}{ages}, with "
         f"their files? Type {len(selected)} to confirm: "
     )
     env.stderr.flush()
@@ -193,14 +194,16 @@ def _report(
         if pool.error:
             env.note(f"{pool.pool}: listing failed after {pool.listed} sessions: {pool.error}")
         if pool.undated:
-            env.note(f"{pool.pool}: {pool.undated} session(s) without the timestamp, kept")
+            undated = counted(pool.undated, "session")
+            env.note(f"{pool.pool}: {undated} without the timestamp, kept")
     env.note(_summary(scan, selected, results, dry_run=dry_run))
 
 
 def _summary(
     scan: ScanResult, selected: list[Candidate], results: list[PruneResult] | None, *, dry_run: bool
 ) -> str:
-    head = f"{len(selected)} of {scan.listed} sessions in {len(scan.pools)} pool(s) selected"
+    pools = counted(len(scan.pools), "pool")
+    head = f"{len(selected)} of {scan.listed} sessions in {pools} selected"
     if results is None:
         return head + ("; dry run, nothing deleted" if dry_run else "")
     counts = {outcome: 0 for outcome in PruneOutcome}

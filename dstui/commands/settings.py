@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dstui.api.arm import DEFAULT_ARM_ENDPOINT
 from dstui.api.errors import RequestValidationError
 from dstui.api.validation import normalize_endpoint
 from dstui.commands.context import CommandEnv
@@ -84,7 +85,7 @@ async def show_settings(env: CommandEnv) -> int:
         ("auth", connection["auth"]),
         ("token file", connection["token_file"] or "-"),
         ("ca file", connection["ca_file"] or "-"),
-        ("arm endpoint", connection.get("arm_endpoint") or "- (https://management.azure.com)"),
+        ("arm endpoint", connection.get("arm_endpoint") or f"- ({DEFAULT_ARM_ENDPOINT})"),
         (TOKEN_ENV_VAR, settings["token_env"]),
         ("profile", connection["profile"] or "-"),
         ("default profile", settings["default_profile"] or "-"),

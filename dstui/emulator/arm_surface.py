@@ -145,7 +145,7 @@ class ArmSurface:
         if self._token is None:
             return
         authorization = headers.get("authorization", "")
-        challenge = {"WWW-Authenticate": 'Bearer authorization_uri="dstui-emulator"'}
+        challenge = {"WWW-Authenticate": 'Bearer realm="dstui-emulator"'}
         if not authorization:
             raise ArmError(
                 401,

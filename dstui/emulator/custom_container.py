@@ -135,6 +135,7 @@ class CustomContainerRouter:
         self.state = state
         self.management = management
         self.apps: dict[str, ContainerApp] = {}  # by container id
+        state.closers.append(self.close)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/.management/"):

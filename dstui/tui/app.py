@@ -351,7 +351,10 @@ class DstuiApp(App[int]):
             self.exit()
 
     async def on_unmount(self) -> None:
-        if self.pool is not None:
+        # A demo pool opened from the picker is also kept by the directory: closed once, there.
+        if self.pool is not None and self.pools is not None:
+            await self.pools.release(self.pool)
+        elif self.pool is not None:
             await self.pool.aclose()
         if self.pools is not None:
             await self.pools.aclose()

@@ -13,13 +13,13 @@ from dstui.api.errors import RequestValidationError
 from dstui.api.models import Session
 from dstui.api.protocol import SessionPoolAPI
 from dstui.tui.formatting import Clock
+from dstui.tui.pool_type import CUSTOM_CONTAINER
 
 # ARM is imported when the picker first lists pools: a pool endpoint's start-up needs none of it.
 if TYPE_CHECKING:
     from dstui.api.arm import PoolListing
     from dstui.api.arm_models import SessionPoolResource
 
-CUSTOM_CONTAINER = "CustomContainer"
 NO_ARM = "pool properties need ARM (--arm-endpoint or DSTUI_ARM_ENDPOINT)"
 NO_ARM_PICKER = "the pool picker needs ARM (--arm-endpoint or DSTUI_ARM_ENDPOINT)"
 

@@ -21,6 +21,9 @@ class TrafficOutcome:
     identifier: str | None
     code: str | None = None
     exchange_id: int | None = None
+    # Set when the exchange was recorded at another endpoint than the open pool's: its
+    # identifier means nothing here, so only the code is loaded, into the current session.
+    recorded_at: str | None = None
 
 
 def sources_under(data_dir: Path) -> list[RecordingSource]:

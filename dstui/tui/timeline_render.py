@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.content import Content
-from textual.highlight import highlight
 
 from dstui.api.display import escape_controls
 from dstui.common.units import format_bytes
 from dstui.recording.timeline import TimelineEntry
 from dstui.tui.traffic_render import clock_time, first_line
+from dstui.tui.widgets.output_view import shown_code
 
 _OK_MARK = {True: "✔", False: "✘", None: "…"}
 
@@ -61,7 +61,7 @@ def render_entry(entry: TimelineEntry) -> Content:
         lines.append(Content.styled(f"merged: {reason}", "$text-muted"))
     if entry.code:
         lines.append(Content.styled("── code (enter loads it into the editor) ", "bold $secondary"))
-        lines.append(highlight(entry.code, language="python"))
+        lines.append(shown_code(entry.code, language="python"))
     if entry.outcome:
         lines.append(Content.styled("── outcome ", "bold $secondary"))
         lines.append(Content(escape_controls(entry.outcome.rstrip("\n"), keep_newlines=True)))

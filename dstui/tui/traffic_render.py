@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.content import Content
-from textual.highlight import highlight
 
 from dstui.api.display import escape_controls
 from dstui.api.validation import mask_identifier
 from dstui.common.units import format_bytes
 from dstui.recording.exchange import Exchange
-from dstui.tui.widgets.output_view import timing_summary
+from dstui.tui.widgets.output_view import shown_code, timing_summary
 
 SUMMARY_CHARS = 60
 WHAT_CHARS = 40  # the table's `what` cell; the detail has it all
@@ -162,18 +161,20 @@ def render_detail(exchange: Exchange, *, masked: bool, curl: str | None = None) 
         lines.append(_text_block(exchange.error, "$text-warning"))
     if exchange.code:
         lines.append(_heading("code (enter loads it into the editor)"))
-        lines.append(highlight(exchange.code, language="python"))
+        lines.append(shown_code(exchange.code, language="python"))
     if exchange.stdout:
         lines += [_heading("stdout"), _text_block(exchange.stdout)]
     if exchange.stderr:
         lines += [_heading("stderr"), _text_block(exchange.stderr, "$text-error")]
     if exchange.result:
-        lines += [_heading("result"), highlight(exchange.result, language="python")]
+        lines += [_heading("result"), shown_code(exchange.result, language="python")]
     if exchange.response_body and not (exchange.stdout or exchange.stderr or exchange.result):
         answer = exchange.response_body[:2000]
         if masked and exchange.identifier:
             answer = answer.replace(exchange.identifier, mask_identifier(exchange.identifier))
         lines += [_heading("answer"), _text_block(answer)]
     if curl is not None:
+        if masked and exchange.identifier:  # the clipboard keeps the exact command
+            curl = curl.replace(exchange.identifier, mask_identifier(exchange.identifier))
         lines += [_heading("curl (copied; set DSTUI_TOKEN first)"), Content(curl)]
     return Content("\n").join(lines)

@@ -11,10 +11,17 @@ import httpx
 import pytest
 
 from dstui.api import SessionsClient, StaticTokenProvider
-from dstui.api.arm import ARM_SCOPE, ArmClient, make_arm_token_provider, normalize_arm_endpoint
+from dstui.api.arm import (
+    ARM_SCOPE,
+    ArmClient,
+    arm_scope,
+    make_arm_token_provider,
+    normalize_arm_endpoint,
+)
 from dstui.api.arm_models import PoolId
 from dstui.api.constants import SESSION_EXECUTOR_ROLE_ID
 from dstui.api.errors import (
+    EMULATOR_TOKEN_HINT,
     AuthenticationError,
     EndlessPagingError,
     MalformedResponseError,
@@ -174,7 +181,7 @@ async def test_not_found_names_what_to_check(arm: ArmClient) -> None:
         await arm.find_pool("ghost")
 
 
-async def test_a_wrong_token_is_a_401_that_names_the_arm_scope(
+async def test_a_wrong_token_for_the_emulator_arm_says_to_use_its_token(
     arm_emulator: EmulatorServer,  # noqa: F811
 ) -> None:
     async with ArmClient(
@@ -184,8 +191,42 @@ async def test_a_wrong_token_is_a_401_that_names_the_arm_scope(
             await wrong.list_subscriptions()
     assert refused.value.status == 401
     assert refused.value.code == "InvalidAuthenticationToken"
-    assert ARM_SCOPE in refused.value.hint
+    assert refused.value.hint == EMULATOR_TOKEN_HINT
     assert "not-the-token-at-all" not in str(refused.value)
+
+
+GOV = "https://management.usgovcloudapi.net"
+
+
+async def test_a_sovereign_cloud_gets_tokens_and_hints_for_its_own_scope() -> None:
+    assert arm_scope(GOV + "/") == f"{GOV}/.default"
+    assert arm_scope("http://127.0.0.1:9") == ARM_SCOPE
+    provider = make_arm_token_provider("cli", endpoint=GOV)
+    assert getattr(provider, "_scope", None) == f"{GOV}/.default"
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        body = {"error": {"code": "InvalidAuthenticationToken", "message": "wrong audience"}}
+        return httpx.Response(401, json=body, headers={"WWW-Authenticate": "Bearer"})
+
+    async with ArmClient(
+        endpoint=GOV, auth=StaticTokenProvider("t"), transport=httpx.MockTransport(refuse)
+    ) as arm:
+        with pytest.raises(AuthenticationError) as refused:
+            await arm.list_subscriptions()
+    assert f"{GOV}/.default" in refused.value.hint
+    assert "management.azure.com" not in refused.value.hint
+
+
+@pytest.mark.parametrize("name", [" ..", ".. ", " . "])
+async def test_a_dot_segment_padded_with_spaces_is_refused(name: str) -> None:
+    def never(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"sent {request.url}")
+
+    async with ArmClient(
+        endpoint=GOV, auth=StaticTokenProvider("t"), transport=httpx.MockTransport(never)
+    ) as arm:
+        with pytest.raises(RequestValidationError, match="characters ARM refuses"):
+            await arm.get_subscription(name)
 
 
 async def test_403_from_arm_says_which_role_is_missing() -> None:

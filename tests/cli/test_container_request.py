@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -86,9 +89,44 @@ def test_fake_pool_echo_and_other_pool_types(
     assert json.loads(ran.out) == {
         "method": "GET",
         "path": "/ping",
-        "query": {"x": "1"},
+        "query": [["x", "1"]],
         "bodyBytes": 0,
     }
     python = FakePool(session_count=1)
     refused = run_main("container", "request", "app-1", "/ping", factory=lambda c: python)
     assert refused.code == 2 and "routes no requests" in refused.err
+
+
+def test_a_repeated_query_parameter_reaches_the_app_twice(cli: MainRunner) -> None:
+    ran = cli("container", "request", new_identifier("cli-app"), "/items?tag=a&tag=b&e=")
+    assert ran.code == 0, ran.err
+    assert json.loads(ran.out)["path"].startswith("/items?tag=a&tag=b&e=&identifier=")
+
+
+def test_data_from_stdin_is_sent_as_bytes(
+    run_main: MainRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DSTUI_ENDPOINT", "http://127.0.0.1:9")
+    raw = b"\xff\xfe\r\nx"  # not UTF-8, and a CRLF a text read would turn into LF
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    custom = FakePool(session_count=1, container_type="CustomContainer")
+    argv = ("container", "request", "app-1", "/up", "-X", "PUT", "--data-file", "-")
+    ran = run_main(*argv, factory=lambda c: custom)
+    assert ran.code == 0, ran.err
+    assert json.loads(ran.out)["bodyBytes"] == len(raw)
+
+
+def test_a_data_file_past_the_limit_is_refused_unread(
+    run_main: MainRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DSTUI_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr("dstui.commands.container.MAX_DATA_BYTES", 1024 * 1024)
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (1024 * 1024 + 1))
+    custom = FakePool(session_count=1, container_type="CustomContainer")
+    for source, stdin in ((str(big), b""), ("-", big.read_bytes())):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+        argv = ("container", "request", "app-1", "/up", "-X", "PUT", "--data-file", source)
+        refused = run_main(*argv, factory=lambda c: custom)
+        assert refused.code == 2 and "larger than 1 MiB" in refused.err, refused.err
+        assert "Traceback" not in refused.err

@@ -175,3 +175,14 @@ def test_a_bad_endpoint_is_a_failed_check_not_a_traceback(run_main: MainRunner) 
     assert result.code == 1
     assert "refusing plain http" in result.out
     assert "Traceback" not in result.out + result.err
+
+
+def test_the_text_summary_counts_failed_checks_in_words(
+    doctor: Callable[..., Outcome],
+) -> None:
+    result = doctor(craft_token(), accepted="another-token")
+    assert result.code == 1
+    summary = result.out.rstrip().splitlines()[-1]
+    failed = sum(line.startswith("FAIL") for line in result.out.splitlines())
+    assert summary == ("1 check failed" if failed == 1 else f"{failed} checks failed")
+    assert "(s)" not in result.out

@@ -77,7 +77,7 @@ def test_yes_deletes_and_reports_each_session(prune: Any, pools: Any) -> None:
     result = prune("--idle", "30m", "--yes")
     assert result.code == 0, result.err
     assert result.out.count("deleted") == 4
-    assert "4 of 6 sessions in 2 pool(s) selected; 4 deleted, 0 gone, 0 failed" in result.err
+    assert "4 of 6 sessions in 2 pools selected; 4 deleted, 0 gone, 0 failed" in result.err
     assert _alive(pools[0]) == {"a-new"} and _alive(pools[1]) == {"b-new"}
 
 

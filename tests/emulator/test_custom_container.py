@@ -267,3 +267,21 @@ def test_the_app_cannot_point_the_bridge_socket_at_a_host_socket(
     assert swapped
     assert all("host-only" not in text for _, text in answers), answers
     assert answers[-1][0] == 502
+
+
+def test_stopping_the_emulator_closes_each_apps_client_and_pinned_socket() -> None:
+    server = custom_pool()
+    try:
+        assert server.state is not None
+        routers = [close.__self__ for close in server.state.closers]  # type: ignore[attr-defined]
+        assert [type(r).__name__ for r in routers] == ["CustomContainerRouter"]
+        with httpx.Client(base_url=server.endpoint, headers=auth_headers(server)) as http:
+            answer = http.get("/echo", params={"identifier": "closing-app"}, timeout=60)
+        assert answer.status_code == 200
+        apps = list(routers[0].apps.values())
+        assert len(apps) == 1
+    finally:
+        server.stop()
+    assert apps[0].client.is_closed
+    assert apps[0].pinned_socket is None
+    assert routers[0].apps == {}

@@ -3,28 +3,34 @@ recording under the app's data dir (Pilot tests)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from dstui.api.fake_pool import DEMO_ENDPOINT
 from dstui.tui.screens.export import ExportModal
 from dstui.tui.screens.timeline import TimelineScreen
 from dstui.tui.screens.traffic import TrafficScreen
 from dstui.tui.screens.variables import VariablesModal
 from tests.tui.conftest import AppFactory
 from tests.tui.pilot_helpers import main_screen, settle
-from tests.tui.traffic_fixtures import CHAT, CODE, GHOST, write_recording
+from tests.tui.traffic_fixtures import CHAT, CODE, GHOST, ORIGIN, fixed_exchanges, write_recording
 
 SIZE = (120, 36)
 
 
-def recorded(workdir: Path) -> Path:
+def recorded(workdir: Path, origin: str | None = None) -> Path:
+    """The fixed recording; with `origin`, as if recorded at that endpoint."""
     (workdir / "data").mkdir(exist_ok=True)
-    return write_recording(workdir / "data" / "traffic.sqlite3")
+    exchanges = fixed_exchanges()
+    if origin is not None:
+        exchanges = [replace(exchange, origin=origin) for exchange in exchanges]
+    return write_recording(workdir / "data" / "traffic.sqlite3", exchanges)
 
 
 async def test_t_then_enter_loads_the_recorded_code_and_ctrl_z_brings_the_draft_back(
     make_app: AppFactory, workdir: Path
 ) -> None:
-    recorded(workdir)
+    recorded(workdir, origin=DEMO_ENDPOINT)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -52,7 +58,7 @@ async def test_enter_on_a_ghost_execution_targets_the_recorded_session(
 ) -> None:
     """The code of a session the list does not have is never loaded for another one: the
     recorded session becomes the selected (local) row, and the message says so."""
-    recorded(workdir)
+    recorded(workdir, origin=DEMO_ENDPOINT)
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
@@ -75,6 +81,38 @@ async def test_enter_on_a_ghost_execution_targets_the_recorded_session(
         assert screen.code.editor.text == "while True:\n    pass\n"
         assert any(
             GHOST in n.message and "ctrl+r runs it there" in n.message for n in app._notifications
+        )
+
+
+async def test_enter_on_another_endpoints_execution_loads_the_code_here_without_a_row(
+    make_app: AppFactory, workdir: Path
+) -> None:
+    """An identifier recorded at another endpoint is not this pool's session: no local row is
+    added for it (ctrl+r would run it in a pool it never belonged to); the code goes into the
+    current session's editor, and the message says where it came from and where it runs."""
+    recorded(workdir)  # recorded at ORIGIN, the open pool is DEMO_ENDPOINT
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        await pilot.press("down")  # agent-chat-00001
+        await settle(pilot)
+        assert screen.selected == CHAT
+        await pilot.press("escape", "t")
+        await settle(pilot)
+        traffic = app.screen
+        assert isinstance(traffic, TrafficScreen)
+        traffic.table.move_cursor(row=4)  # #5 ran in agent-ghost-77, at ORIGIN
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.selected == CHAT
+        assert screen.sessions.session(GHOST) is None
+        assert screen.code.editor.text == "while True:\n    pass\n"
+        assert any(
+            f"recorded at {ORIGIN}" in n.message
+            and f"the editor of {CHAT}; ctrl+r runs it here" in n.message
+            for n in app._notifications
         )
 
 

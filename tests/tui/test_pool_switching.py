@@ -208,3 +208,22 @@ async def test_a_bulk_delete_in_flight_refuses_the_switch_and_says_why() -> None
         assert "f4" not in reason
         pool.latency = 0.0
         main.workers.cancel_all()
+
+
+async def test_on_exit_each_pool_client_is_closed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The picked demo pool is both the app's pool and kept by the directory."""
+    closed: list[int] = []
+    real_aclose = FakePool.aclose
+
+    async def counting_aclose(self: FakePool) -> None:
+        closed.append(id(self))
+        await real_aclose(self)
+
+    monkeypatch.setattr(FakePool, "aclose", counting_aclose)
+    first = FakePool()
+    app = demo_app(first)
+    async with app.run_test(size=SIZE) as pilot:
+        picked = await pick(pilot, "agents")
+        assert picked.pool is not first
+    assert sorted(closed) == sorted({*closed})  # nobody twice
+    assert id(app.pool) in closed and id(first) in closed

@@ -11,6 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from dstui.api.validation import mask_identifier
 from dstui.recording.store import Filter, RecordingStore
 from dstui.tui.screens.traffic import TrafficScreen
 from dstui.tui.traffic_filter import FilterSyntaxError, parse_filter
@@ -198,6 +199,23 @@ async def test_copy_as_curl_uses_the_token_variable(recording: Path) -> None:
         assert '"Authorization: Bearer $DSTUI_TOKEN"' in copied
         assert "--data-binary" in copied
         assert "set DSTUI_TOKEN first" in text_of(screen, "#traffic-detail-body")
+
+
+async def test_the_shown_curl_masks_the_identifier_but_the_copy_is_exact(recording: Path) -> None:
+    app = TrafficHostApp(recording)  # identifiers masked, the default
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await settled(pilot)
+        screen.table.move_cursor(row=1)  # #2 ran in agent-chat-00001
+        await pilot.press("c")
+        await pilot.pause()
+        assert f"identifier={CHAT}" in app.clipboard
+        shown = text_of(screen, "#traffic-detail-body")
+        curl = shown.partition("\ncurl -sS")[2]
+        assert curl and CHAT not in curl
+        assert f"identifier={mask_identifier(CHAT)}" in curl
+        await pilot.press("m")  # shown in full: the displayed curl is the exact one again
+        await pilot.pause()
+        assert f"identifier={CHAT}" in text_of(screen, "#traffic-detail-body")
 
 
 async def test_go_to_session_only_for_a_listed_one(recording: Path) -> None:

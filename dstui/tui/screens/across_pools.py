@@ -357,7 +357,6 @@ class AcrossPoolsScreen(Screen[None]):
 
     @work(group="across-delete", exit_on_error=False, description="Deleting sessions")
     async def delete(self, keys: list[str]) -> None:
-        now = self.settings.clock()
         targets = [PoolTarget(str(index), client) for index, client in self._clients.items()]
         candidates = []
         for key in keys:
@@ -386,9 +385,9 @@ class AcrossPoolsScreen(Screen[None]):
         self.apply_filter(self.filter_text)
         self.progress = ""
         self._paint_summary()
-        self.app.push_screen(TextModal("Idle cleanup: what happened", self._report(results, now)))
+        self.app.push_screen(TextModal("Idle cleanup: what happened", self._report(results)))
 
-    def _report(self, results: list[PruneResult], now: datetime) -> Content:
+    def _report(self, results: list[PruneResult]) -> Content:
         tally = {outcome: 0 for outcome in PruneOutcome}
         for result in results:
             tally[result.outcome] += 1

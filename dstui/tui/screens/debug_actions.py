@@ -79,6 +79,9 @@ class DebugViews(ScreenController):
         if outcome is None:
             return
         screen = self.screen
+        if outcome.recorded_at is not None and outcome.code is not None:
+            self._load_foreign_code(outcome.code, outcome.exchange_id, outcome.recorded_at)
+            return
         identifier = outcome.identifier
         listed = identifier is not None and screen.sessions.move_to(identifier)
         if identifier is not None and outcome.code is None and not listed:
@@ -99,6 +102,23 @@ class DebugViews(ScreenController):
         screen.set_focus(screen.code.editor)
         source = f"#{outcome.exchange_id}" if outcome.exchange_id else "the timeline"
         screen.report_info(f"Loaded the code of {source} into the editor{where}; ctrl+z undoes.")
+
+    def _load_foreign_code(self, code: str, exchange_id: int | None, origin: str) -> None:
+        """Code recorded at another endpoint: its session is not this pool's, so no row is
+        added for it; the code goes into the current session's editor and runs there."""
+        screen = self.screen
+        screen.code.load_code(code)
+        screen.set_focus(screen.code.editor)
+        here = screen.selected
+        target = (
+            f"the editor of {here}; ctrl+r runs it here"
+            if here
+            else "the editor; pick a session of this pool to run it"
+        )
+        screen.report_info(
+            f"#{exchange_id} was recorded at {origin}, not this pool: loaded into {target}; "
+            "ctrl+z undoes."
+        )
 
     def open_variables(self) -> None:
         from dstui.api.variables_probe import probe_variables

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.content import Content
-from textual.highlight import highlight
 from textual.worker import Worker
 
 from dstui.api.constants import MAX_UPLOAD_BYTES
@@ -31,6 +30,7 @@ from dstui.tui.screens.file_dialogs import (
 )
 from dstui.tui.screens.modals import ConfirmModal, TextModal, confirm_then
 from dstui.tui.widgets.files_pane import PARENT_KEY
+from dstui.tui.widgets.output_view import shown_code
 
 if TYPE_CHECKING:
     from dstui.tui.screens.base import PoolScreen
@@ -359,7 +359,7 @@ class FilesController(ScreenController):
             text = text.partition("\n")[2]  # start at a whole line, when there is one
         stamp = self.screen.stamp()
         marker = f"✂ the last {format_size(len(end))} of {format_size(len(data))}, read {stamp}"
-        body = Content("\n").join([Content.styled(marker, "$warning"), highlight(text, path=name)])
+        body = Content("\n").join([Content.styled(marker, "$warning"), shown_code(text, path=name)])
         return body, True
 
 
@@ -383,7 +383,7 @@ def preview_content(entry: RemoteFile, data: bytes) -> Content:
             "Press d to download it.",
             "$text-muted",
         )
-    body = highlight(text, path=entry.name)
+    body = shown_code(text, path=entry.name)
     if entry.size is not None and entry.size > len(data):
         body = Content("\n").join(
             [

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -36,7 +37,7 @@ from dstui.tui.recording_sources import RecordingSource, TrafficOutcome
 from dstui.tui.screens.recording_view import RecordingView
 from dstui.tui.screens.timeline import TimelineScreen
 from dstui.tui.traffic_filter import FILTER_HELP, FilterSyntaxError, describe_filter, parse_filter
-from dstui.tui.traffic_render import render_detail, row_cells
+from dstui.tui.traffic_render import render_detail, row_cells, shown_identifier
 
 COLUMNS = ("#", "time", "operation", "session", "st", "ms", "what")
 FIRST_LOAD = 500  # newest exchanges shown on opening or after a filter change
@@ -270,11 +271,12 @@ class TrafficScreen(RecordingView):
 
     def _append(self, rows: list[Exchange], *, follow: bool) -> None:
         table = self.table
+        colours = self.status_colours()
         for exchange in rows:
             if exchange.id is None or exchange.id in self.exchanges:
                 continue
             self.exchanges[exchange.id] = exchange
-            cells = row_cells(exchange, masked=self.masked, colours=self.status_colours())
+            cells = row_cells(exchange, masked=self.masked, colours=colours)
             table.add_row(*cells, key=str(exchange.id))
         while len(self.exchanges) > self.max_rows:
             oldest = next(iter(self.exchanges))
@@ -318,6 +320,10 @@ class TrafficScreen(RecordingView):
                 f"#{exchange.id} is {exchange.operation}: only an execution has code to load.",
                 markup=False,
             )
+            return
+        origin = origin_of(exchange.origin) if exchange.origin else ""
+        if self.pool_origin and origin and origin != self.pool_origin:
+            self.dismiss(TrafficOutcome(None, exchange.code, exchange.id, recorded_at=origin))
             return
         self.dismiss(TrafficOutcome(exchange.identifier, exchange.code, exchange.id))
 
@@ -456,7 +462,8 @@ class TrafficScreen(RecordingView):
         self.masked = not self.masked
         table = self.table
         for number, exchange in self.exchanges.items():
-            table.update_cell(str(number), "session", row_cells(exchange, masked=self.masked)[3])
+            shown = shown_identifier(exchange.identifier, masked=self.masked)
+            table.update_cell(str(number), "session", Text(shown))
         self._show_detail(self.highlighted())
         state = "masked" if self.masked else "shown in full"
         self.app.notify(f"Session identifiers {state}.", markup=False)

@@ -105,6 +105,13 @@ def shown_stream(text: str) -> str:
     return escape_controls(text.rstrip("\n").expandtabs(), keep_newlines=True)
 
 
+def shown_code(text: str, *, language: str | None = None, path: str | None = None) -> Content:
+    """Code or a value from the server, syntax-highlighted (by language or file name) after
+    its control characters are escaped, so an escape sequence in it (a screen clear, an OSC 52
+    clipboard write) never reaches the terminal."""
+    return highlight(shown_stream(text), language=language, path=path)
+
+
 def render_run(
     record: RunRecord, output_cap: int, image_box: tuple[int, int] | None = None
 ) -> Content:
@@ -146,7 +153,7 @@ def render_run(
         lines.append(_cut_marker("stderr", output_cap))
     if record.result_text:
         lines.append(_heading("result"))
-        lines.append(highlight(record.result_text, language="python"))
+        lines.append(shown_code(record.result_text, language="python"))
     if record.image_path:
         lines.append(_heading("image"))
         lines.append(Content(f"saved to {record.image_path}"))
